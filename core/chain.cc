@@ -1,0 +1,68 @@
+#include "core/chain.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <openssl/evp.h>
+
+#include "core/le.h"
+
+namespace cairn {
+
+struct ChainHasher::Impl {
+  EVP_MD* md = nullptr;
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+ChainHasher::ChainHasher() : impl_(std::make_unique<Impl>()) {
+  impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  impl_->ctx = EVP_MD_CTX_new();
+  if (impl_->md == nullptr || impl_->ctx == nullptr) {
+    // Without SHA-256 nothing can be verified; this is an installation fault, not data.
+    std::fprintf(stderr, "cairn: OpenSSL cannot provide SHA-256\n");
+    std::abort();
+  }
+}
+
+ChainHasher::~ChainHasher() {
+  EVP_MD_CTX_free(impl_->ctx);
+  EVP_MD_free(impl_->md);
+}
+
+ChainHash ChainHasher::next(const ChainHash& prev, std::uint64_t offset, RecordKind kind,
+                            std::uint64_t timestamp_us, ByteView payload) {
+  std::uint8_t fields[8 + 1 + 8];
+  le::put<std::uint64_t>(fields, offset);
+  fields[8] = static_cast<std::uint8_t>(kind);
+  le::put<std::uint64_t>(fields + 9, timestamp_us);
+  ChainHash out{};
+  unsigned int len = 0;
+  EVP_DigestInit_ex(impl_->ctx, impl_->md, nullptr);
+  EVP_DigestUpdate(impl_->ctx, prev.data(), prev.size());
+  EVP_DigestUpdate(impl_->ctx, fields, sizeof(fields));
+  EVP_DigestUpdate(impl_->ctx, payload.data(), payload.size());
+  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
+  return out;
+}
+
+ChainHash ChainHasher::sha256(ByteView data) {
+  ChainHash out{};
+  unsigned int len = 0;
+  EVP_DigestInit_ex(impl_->ctx, impl_->md, nullptr);
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
+  return out;
+}
+
+std::string hex(const ChainHash& h) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (std::uint8_t b : h) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+}  // namespace cairn

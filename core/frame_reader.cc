@@ -1,0 +1,41 @@
+#include "core/frame_reader.h"
+
+#include <algorithm>
+
+namespace cairn {
+
+FrameReader::FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes)
+    : file_(file), file_size_(file_size), max_record_bytes_(max_record_bytes) {}
+
+Status FrameReader::fill(std::uint64_t byte_pos, std::size_t min_len) {
+  std::uint64_t left = byte_pos < file_size_ ? file_size_ - byte_pos : 0;
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(kWindowBytes, min_len), left));
+  window_.resize(want);
+  CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file_, byte_pos, window_));
+  window_.resize(n);
+  window_pos_ = byte_pos;
+  return {};
+}
+
+Result<ByteView> FrameReader::bytes(std::uint64_t byte_pos, std::size_t len) {
+  std::uint64_t end = std::min<std::uint64_t>(byte_pos + len, file_size_);
+  if (byte_pos >= end) return ByteView{};
+  bool inside = byte_pos >= window_pos_ && end <= window_pos_ + window_.size();
+  if (!inside) CAIRN_TRY(fill(byte_pos, static_cast<std::size_t>(end - byte_pos)));
+  std::size_t from = static_cast<std::size_t>(byte_pos - window_pos_);
+  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(end - byte_pos), window_.size() - from);
+  return ByteView(window_.data() + from, n);
+}
+
+Result<format::FrameDecode> FrameReader::at(std::uint64_t byte_pos) {
+  CAIRN_ASSIGN_OR_RETURN(ByteView head, bytes(byte_pos, format::kFrameHeaderBytes));
+  format::FrameDecode d = format::decode_frame(head, max_record_bytes_);
+  if (d.status != format::FrameStatus::truncated || head.size() < format::kFrameHeaderBytes) {
+    return d;
+  }
+  // The header is complete: fetch the whole frame (bounded by max_record_bytes).
+  CAIRN_ASSIGN_OR_RETURN(ByteView whole, bytes(byte_pos, d.frame_bytes));
+  return format::decode_frame(whole, max_record_bytes_);
+}
+
+}  // namespace cairn

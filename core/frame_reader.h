@@ -1,0 +1,35 @@
+// Reads frames out of a segment file through a window buffer, so a scan costs one large
+// pread per window instead of one per frame. Payload views stay valid until the next call.
+#pragma once
+
+#include <cstdint>
+
+#include "core/format.h"
+#include "simfs/filesystem.h"
+
+namespace cairn {
+
+class FrameReader {
+ public:
+  // REQUIRES: file outlives the reader; file_size is the size to read up to.
+  FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes);
+
+  // Decodes the frame at byte_pos (status truncated if the file ends inside it).
+  // Errors: io_error from pread.
+  Result<format::FrameDecode> at(std::uint64_t byte_pos);
+  // The bytes [byte_pos, byte_pos + len) clipped to the file. Errors: io_error.
+  Result<ByteView> bytes(std::uint64_t byte_pos, std::size_t len);
+  std::uint64_t file_size() const { return file_size_; }
+
+ private:
+  static constexpr std::size_t kWindowBytes = 1 << 20;
+  Status fill(std::uint64_t byte_pos, std::size_t min_len);
+
+  fs::File& file_;
+  std::uint64_t file_size_;
+  std::uint32_t max_record_bytes_;
+  Bytes window_;
+  std::uint64_t window_pos_ = 0;
+};
+
+}  // namespace cairn

@@ -1,0 +1,490 @@
+// Store: the write path (append, sync, checkpoint, rotation, purge), stats and close.
+#include "core/store.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/canary.h"
+#include "core/store_impl.h"
+#include "properties/properties.h"
+
+namespace cairn {
+
+// ---------------------------------------------------------------- small value helpers
+
+Result<SyncPolicy> parse_sync_policy(const std::string& text) {
+  SyncPolicy p;
+  if (text == "always") return p;
+  if (text == "manual") {
+    p.mode = SyncMode::manual;
+    return p;
+  }
+  if (text.rfind("every:", 0) == 0) {
+    std::string n = text.substr(6);
+    bool bytes = !n.empty() && n.back() == 'b';
+    if (bytes) n.pop_back();
+    if (!n.empty() && n.size() <= 18 &&
+        std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      std::uint64_t v = std::stoull(n);
+      if (v > 0) {
+        p.mode = SyncMode::every;
+        (bytes ? p.every_bytes : p.every_records) = v;
+        return p;
+      }
+    }
+  }
+  return make_error(Errc::invalid_argument,
+                    "sync policy must be always, manual, every:N (records) or every:Nb (bytes), not '" +
+                        text + "'");
+}
+
+std::string to_string(const SyncPolicy& p) {
+  switch (p.mode) {
+    case SyncMode::always: return "always";
+    case SyncMode::manual: return "manual";
+    case SyncMode::every:
+      return p.every_bytes > 0 ? fmt::format("every:{}b", p.every_bytes)
+                               : fmt::format("every:{}", p.every_records);
+  }
+  return "?";
+}
+
+std::string Finding::to_string() const {
+  return fmt::format("stream {} file {} byte {} offset {}: {}", stream, segment, byte_pos, offset,
+                     what);
+}
+
+std::string RecoveryReport::to_string() const {
+  std::string out = fmt::format("recovered {} streams, {} segments", streams, segments);
+  for (const TornTail& t : torn_tails) {
+    out += fmt::format("\n  torn tail: stream {} file {} cut at byte {}: {} bytes, {} records "
+                       "dropped (from offset {})",
+                       t.stream, t.segment, t.byte_pos, t.bytes_dropped, t.records_dropped,
+                       t.first_offset_dropped);
+  }
+  for (const Finding& f : damage) out += "\n  damage: " + f.to_string();
+  for (const std::string& a : actions) out += "\n  " + a;
+  return out;
+}
+
+format::SegmentSummary Segment::summary(std::uint64_t stream) const {
+  format::SegmentSummary s;
+  s.stream_id = stream;
+  s.base_offset = base_offset;
+  s.segment_bytes = size_bytes;
+  s.next_offset = next_offset;
+  s.first_timestamp_us = first_ts;
+  s.last_timestamp_us = last_ts;
+  s.last_hash = last_hash;
+  s.entries = entries;
+  s.checkpoints = checkpoints;
+  return s;
+}
+
+// ---------------------------------------------------------------- Impl helpers
+
+Status Store::Impl::check_writable() const {
+  if (closed) return make_error(Errc::closed, "the store is closed");
+  if (failed) {
+    return make_error(Errc::fail_stopped,
+                      "the store is fail-stop after a failed fsync (" + failed_reason +
+                          "); reopen it to recover");
+  }
+  return {};
+}
+
+Error Store::Impl::fail_stop(Error e) {
+  if (!failed) {
+    failed = true;
+    failed_reason = e.to_string();
+  }
+  REACHABLE("store became fail-stop after a failed fsync");
+  return e;
+}
+
+Result<Stream*> Store::Impl::find_stream(std::uint64_t id) {
+  auto it = streams.find(id);
+  if (it == streams.end()) return make_error(Errc::not_found, fmt::format("no stream {}", id));
+  return &it->second;
+}
+
+Result<const Stream*> Store::Impl::find_stream(std::uint64_t id) const {
+  auto it = streams.find(id);
+  if (it == streams.end()) return make_error(Errc::not_found, fmt::format("no stream {}", id));
+  return &it->second;
+}
+
+Error Store::Impl::located(Errc code, const Stream& s, const Segment& seg, std::uint64_t byte_pos,
+                           std::uint64_t offset, std::string message) const {
+  Error e = make_error(code, std::move(message));
+  e.stream = s.id;
+  e.segment = seg.name;
+  e.byte_pos = byte_pos;
+  e.offset = offset;
+  return e;
+}
+
+Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
+  if (seg.file) return seg.file.get();
+  // Bound the open handles of sealed segments: drop them all when there are too many.
+  constexpr std::size_t kOpenSealedMax = 32;
+  std::size_t open_sealed = 0;
+  for (auto& [id, st] : streams) {
+    for (Segment& g : st.segments) open_sealed += (g.sealed && g.file) ? 1 : 0;
+  }
+  if (open_sealed >= kOpenSealedMax) {
+    for (auto& [id, st] : streams) {
+      for (Segment& g : st.segments) {
+        if (g.sealed) g.file.reset();
+      }
+    }
+  }
+  auto opened = fs.open(fs::join_path(s.dir, seg.name), {});
+  if (!opened.ok()) {
+    Error e = std::move(opened).error();
+    e.stream = s.id;
+    e.segment = seg.name;
+    return e;
+  }
+  seg.file = std::move(opened).value();
+  return seg.file.get();
+}
+
+Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor) {
+  Segment seg;
+  seg.base_offset = base_offset;
+  seg.name = format::segment_file_name(base_offset);
+  seg.next_offset = base_offset;
+  seg.anchor = anchor;
+  seg.last_hash = anchor;
+  seg.size_bytes = format::kSegmentHeaderBytes;
+  const std::string path = fs::join_path(s.dir, seg.name);
+  // A file of this name can only be the leftover of a creation that failed before it
+  // held any record, so it is overwritten.
+  CAIRN_ASSIGN_OR_RETURN(seg.file, fs.open(path, fs::OpenOptions{.create = true, .truncate = true}));
+  Bytes header;
+  format::encode_segment_header({s.id, base_offset, anchor}, header);
+  CAIRN_TRY(fs::write_all(*seg.file, 0, header));
+  Status synced = seg.file->sync();
+  if (!synced.ok()) return fail_stop(std::move(synced).error());
+  // The directory entry must be durable before any record in the file is acknowledged.
+  if (!canary_on(Canary::no_dir_fsync_on_create)) {
+    Status dir_synced = fs.sync_dir(s.dir);
+    if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
+  }
+  s.segments.push_back(std::move(seg));
+  return {};
+}
+
+Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
+  auto it = streams.find(id);
+  if (it != streams.end()) return &it->second;
+  CAIRN_TRY(check_writable());
+  Stream s;
+  s.id = id;
+  s.dir = fs::join_path(dir, format::stream_dir_name(id));
+  Status made = fs.mkdir(s.dir);
+  if (!made.ok() && made.error().code != Errc::already_exists) return std::move(made).error();
+  Status dir_synced = fs.sync_dir(dir);
+  if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
+  CAIRN_TRY(create_segment(s, 0, kZeroHash));
+  auto [pos, inserted] = streams.emplace(id, std::move(s));
+  return &pos->second;
+}
+
+Status Store::Impl::write_index(Stream& s, const Segment& seg, bool) {
+  Bytes bytes = format::encode_index(seg.summary(s.id));
+  bool sync_failed = false;
+  Status st = replace_file_atomically(fs, s.dir, format::index_file_name(seg.base_offset), bytes,
+                                      &sync_failed);
+  if (!st.ok() && sync_failed) return fail_stop(std::move(st).error());
+  // Any other failure only costs a rebuild from the log on the next open.
+  return {};
+}
+
+Status Store::Impl::sync_stream(Stream& s) {
+  if (s.durable_offset == s.next_offset && s.unsynced_bytes == 0) return {};
+  Status st = s.active().file->sync();
+  if (!st.ok() && canary_on(Canary::failed_fsync_retried)) st = s.active().file->sync();
+  if (!st.ok()) return fail_stop(std::move(st).error());
+  s.durable_offset = s.next_offset;
+  s.unsynced_records = 0;
+  s.unsynced_bytes = 0;
+  return {};
+}
+
+Status Store::Impl::rotate(Stream& s) {
+  // Seal: the old segment is durable in full before the next one exists.
+  CAIRN_TRY(sync_stream(s));
+  CAIRN_TRY(create_segment(s, s.next_offset, s.head));
+  Segment& old = s.segments[s.segments.size() - 2];
+  old.sealed = true;
+  old.file.reset();
+  REACHABLE("segment rotated", {"stream", s.id}, {"base_offset", s.next_offset});
+  return write_index(s, old, true);
+}
+
+Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<ByteView>& payloads,
+                                                 bool checkpoint_only) {
+  CAIRN_TRY(check_writable());
+  const std::uint64_t interval = options.checkpoint_interval;
+  const std::uint64_t data_records = payloads.size();
+  const bool add_checkpoint =
+      checkpoint_only ||
+      (interval > 0 && s.records_since_checkpoint + data_records >= interval);
+  std::uint64_t batch_bytes = add_checkpoint ? format::kFrameHeaderBytes + format::kCheckpointPayloadBytes : 0;
+  for (ByteView p : payloads) batch_bytes += format::kFrameHeaderBytes + p.size();
+
+  // A batch never spans segments: rotate first when it would cross the limit.
+  if (!s.active().empty() && s.active().size_bytes + batch_bytes > options.max_segment_bytes) {
+    CAIRN_TRY(rotate(s));
+  }
+  Segment& seg = s.active();
+  const std::uint64_t write_pos = seg.size_bytes;
+  const std::uint64_t ts = std::max(clock.now_us(), s.last_ts);
+
+  struct Placed {
+    std::uint64_t offset;
+    std::uint64_t pos;
+    bool checkpoint;
+  };
+  std::vector<Placed> placed;
+  Bytes buf;
+  buf.reserve(static_cast<std::size_t>(batch_bytes));
+  std::uint64_t offset = s.next_offset;
+  ChainHash hash = s.head;
+  auto add = [&](RecordKind kind, ByteView payload, bool last) {
+    format::FrameHeader h;
+    h.offset = offset;
+    h.timestamp_us = ts;
+    h.durable_offset = s.durable_offset;
+    h.kind = static_cast<std::uint8_t>(kind);
+    h.flags = last ? format::kFlagBatchEnd : 0;
+    h.prev_hash = hash;
+    placed.push_back({offset, write_pos + buf.size(), kind == RecordKind::checkpoint});
+    format::encode_frame(h, payload, buf);
+    hash = hasher.next(hash, offset, kind, ts, payload);
+    ++offset;
+  };
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    add(RecordKind::data, payloads[i], i + 1 == payloads.size() && !add_checkpoint);
+  }
+  if (add_checkpoint) {
+    Bytes cp = format::encode_checkpoint({hash, offset});
+    add(RecordKind::checkpoint, cp, true);
+  }
+
+  Status written = fs::write_all(*seg.file, write_pos, buf);
+  if (!written.ok()) {
+    if (canary_on(Canary::append_after_short_write)) {
+      auto now_size = seg.file->size();  // planted bug: keep whatever part landed
+      if (now_size.ok()) seg.size_bytes = *now_size;
+    } else {
+      // Never leave a partial frame that a later append would write after.
+      Status cut = seg.file->truncate(write_pos);
+      if (!cut.ok()) return fail_stop(std::move(cut).error());
+    }
+    SOMETIMES(written.error().code == Errc::no_space, "append failed with no space and was cut back");
+    Error e = std::move(written).error();
+    e.stream = s.id;
+    e.segment = seg.name;
+    e.byte_pos = write_pos;
+    e.offset = s.next_offset;
+    return e;
+  }
+
+  const std::uint64_t old_next = s.next_offset;
+  for (const Placed& p : placed) {
+    bool first_in_segment = seg.entries.empty();
+    std::uint64_t last_indexed = first_in_segment ? 0 : seg.entries.back().byte_pos;
+    if (first_in_segment || p.pos - last_indexed >= options.index_interval_bytes) {
+      seg.entries.push_back({p.offset, p.pos, ts});
+    }
+    if (p.checkpoint) seg.checkpoints.push_back({p.offset, p.pos});
+  }
+  if (seg.empty()) seg.first_ts = ts;
+  seg.last_ts = ts;
+  seg.size_bytes += buf.size();
+  seg.next_offset = offset;
+  seg.last_hash = hash;
+  s.next_offset = offset;
+  s.head = hash;
+  s.last_ts = ts;
+  s.unsynced_records += placed.size();
+  s.unsynced_bytes += buf.size();
+  s.records_since_checkpoint = add_checkpoint ? 0 : s.records_since_checkpoint + data_records;
+  ALWAYS(s.next_offset == old_next + placed.size(), "append advances the offset by one per record",
+         {"stream", s.id}, {"old_next", old_next}, {"next", s.next_offset});
+
+  AppendResult result;
+  result.first_offset = old_next;
+  result.last_offset = old_next + (data_records > 0 ? data_records - 1 : 0);
+  if (add_checkpoint) {
+    result.checkpoint_offset = offset - 1;
+    if (checkpoint_only) result.last_offset = offset - 1;
+  }
+
+  const SyncPolicy& policy = options.sync;
+  bool sync_now = false;
+  if (policy.mode == SyncMode::always) {
+    sync_now = true;
+  } else if (policy.mode == SyncMode::every) {
+    sync_now = (policy.every_records > 0 && s.unsynced_records >= policy.every_records) ||
+               (policy.every_bytes > 0 && s.unsynced_bytes >= policy.every_bytes);
+  }
+  if (sync_now) {
+    if (canary_on(Canary::ack_before_fsync)) {
+      s.durable_offset = s.next_offset;  // planted bug: acknowledged without fdatasync
+    } else {
+      CAIRN_TRY(sync_stream(s));
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- Store
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+const RecoveryReport& Store::recovery_report() const { return impl_->report; }
+
+Result<AppendResult> Store::append(std::uint64_t stream, const std::vector<Bytes>& batch) {
+  CAIRN_TRY(impl_->check_writable());
+  if (batch.empty()) return make_error(Errc::invalid_argument, "append of an empty batch");
+  std::vector<ByteView> views;
+  views.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].size() > impl_->options.max_record_bytes) {
+      return make_error(Errc::record_too_large,
+                        fmt::format("record {} of the batch is {} bytes, above max_record_bytes {}",
+                                    i, batch[i].size(), impl_->options.max_record_bytes));
+    }
+    views.emplace_back(batch[i]);
+  }
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->get_or_create_stream(stream));
+  return impl_->append_records(*s, views, false);
+}
+
+Result<AppendResult> Store::append(std::uint64_t stream, ByteView payload) {
+  return append(stream, std::vector<Bytes>{Bytes(payload.begin(), payload.end())});
+}
+
+Status Store::sync() {
+  CAIRN_TRY(impl_->check_writable());
+  for (auto& [id, s] : impl_->streams) CAIRN_TRY(impl_->sync_stream(s));
+  return {};
+}
+
+Status Store::sync(std::uint64_t stream) {
+  CAIRN_TRY(impl_->check_writable());
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  return impl_->sync_stream(*s);
+}
+
+Result<std::uint64_t> Store::checkpoint(std::uint64_t stream) {
+  CAIRN_TRY(impl_->check_writable());
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_ASSIGN_OR_RETURN(AppendResult r, impl_->append_records(*s, {}, true));
+  return *r.checkpoint_offset;
+}
+
+Result<std::uint64_t> Store::durable_offset(std::uint64_t stream) const {
+  CAIRN_ASSIGN_OR_RETURN(const Stream* s, impl_->find_stream(stream));
+  return s->durable_offset;
+}
+
+Result<PurgeResult> Store::purge(const PurgeOptions& options) {
+  PurgeResult total;
+  for (std::uint64_t id : streams()) {
+    CAIRN_ASSIGN_OR_RETURN(PurgeResult r, purge(id, options));
+    total.segments_removed += r.segments_removed;
+    total.bytes_removed += r.bytes_removed;
+  }
+  return total;
+}
+
+Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& options) {
+  Impl& im = *impl_;
+  CAIRN_TRY(im.check_writable());
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(stream));
+  const std::uint64_t now = im.clock.now_us();
+  PurgeResult result;
+  std::uint64_t total = 0;
+  for (const Segment& g : s->segments) total += g.size_bytes;
+  // Whole sealed segments only, oldest first, never the active one (always the last).
+  while (s->segments.size() > 1) {
+    const Segment& oldest = s->segments.front();
+    bool too_old = options.older_than_us && now >= *options.older_than_us &&
+                   oldest.last_ts < now - *options.older_than_us;
+    bool too_big = options.max_total_bytes && total > *options.max_total_bytes;
+    if (!too_old && !too_big) break;
+    ALWAYS(oldest.sealed, "purge removes only sealed segments", {"segment", oldest.name});
+    CAIRN_TRY(im.fs.unlink(fs::join_path(s->dir, oldest.name)));
+    Status idx = im.fs.unlink(fs::join_path(s->dir, format::index_file_name(oldest.base_offset)));
+    if (!idx.ok() && idx.error().code != Errc::not_found) return std::move(idx).error();
+    // One directory sync per segment keeps "oldest first" true across a crash.
+    Status synced = im.fs.sync_dir(s->dir);
+    if (!synced.ok()) return im.fail_stop(std::move(synced).error());
+    total -= oldest.size_bytes;
+    result.bytes_removed += oldest.size_bytes;
+    result.segments_removed += 1;
+    s->segments.erase(s->segments.begin());
+    REACHABLE("purge removed a segment", {"stream", stream});
+  }
+  return result;
+}
+
+std::vector<std::uint64_t> Store::streams() const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, s] : impl_->streams) ids.push_back(id);
+  return ids;
+}
+
+Result<StreamStats> Store::stats(std::uint64_t stream) const {
+  CAIRN_ASSIGN_OR_RETURN(const Stream* s, impl_->find_stream(stream));
+  StreamStats st;
+  st.stream = stream;
+  st.first_offset = s->first_offset();
+  st.next_offset = s->next_offset;
+  st.durable_offset = s->durable_offset;
+  st.segments = s->segments.size();
+  bool any = false;
+  for (const Segment& g : s->segments) {
+    st.bytes += g.size_bytes;
+    st.checkpoints += g.checkpoints.size();
+    st.damaged_ranges += g.damage.size();
+    if (!g.empty()) {
+      if (!any) st.first_timestamp_us = g.first_ts;
+      st.last_timestamp_us = g.last_ts;
+      any = true;
+    }
+  }
+  return st;
+}
+
+bool Store::fail_stopped() const { return impl_->failed; }
+
+Status Store::close() {
+  Impl& im = *impl_;
+  if (im.closed) return make_error(Errc::closed, "the store is already closed");
+  Status result;
+  if (!im.failed) {
+    for (auto& [id, s] : im.streams) {
+      Status st = im.sync_stream(s);
+      if (!st.ok() && result.ok()) result = std::move(st);
+    }
+  }
+  for (auto& [id, s] : im.streams) {
+    for (Segment& g : s.segments) {
+      if (g.file) (void)g.file->close();
+      g.file.reset();
+    }
+  }
+  im.closed = true;
+  return result;
+}
+
+}  // namespace cairn

@@ -1,0 +1,205 @@
+// cairn::Store — an embedded, append-only, hash-chained, segmented event log.
+//
+// A store is a directory holding streams (by u64 id). A stream is a sequence of records
+// numbered by offset from 0, kept in segment files (format: core/FORMAT.md). The store
+// reaches the disk only through the FileSystem it is given and time only through the
+// Clock it is given; both must outlive the Store.
+//
+// Durability ("acknowledged"): durable_offset(stream) is the first offset not yet known
+// durable; every offset below it survives any crash byte-identical and chain-valid.
+// With sync policy `always`, append returns after its records are durable. A failed
+// fsync (file or directory) makes the store fail-stop: every later write returns
+// Errc::fail_stopped until the store is reopened, and data written since the last good
+// sync is indeterminate.
+//
+// Corruption: every read checks each frame's CRC32C and the SHA-256 chain from the
+// nearest checkpoint or segment anchor at or below the requested offset, and never
+// returns wrong bytes. Damage is reported with stream, segment file, byte position and
+// offset (Error fields and RecoveryReport::damage).
+//
+// Threading: not thread-safe; one thread uses a Store at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "simfs/clock.h"
+#include "simfs/filesystem.h"
+#include "simfs/result.h"
+
+namespace cairn {
+
+enum class SyncMode : std::uint8_t {
+  always,  // append returns after data and metadata are durable
+  every,   // group commit: sync after every_records records or every_bytes bytes
+  manual,  // the caller calls sync()
+};
+
+struct SyncPolicy {
+  SyncMode mode = SyncMode::always;
+  std::uint64_t every_records = 0;  // with `every`: sync once this many records are unsynced (0: off)
+  std::uint64_t every_bytes = 0;    // with `every`: sync once this many bytes are unsynced (0: off)
+};
+
+// Parses "always", "manual", "every:N" (records) or "every:Nb" (bytes).
+Result<SyncPolicy> parse_sync_policy(const std::string& text);
+std::string to_string(const SyncPolicy& p);
+
+struct Options {
+  std::uint64_t max_segment_bytes = 64ull << 20;  // rotate before a batch would cross this
+  std::uint32_t max_record_bytes = 1u << 20;      // larger payloads are refused / corruption
+  std::uint64_t index_interval_bytes = 4096;      // sparse index: an entry every this many bytes
+  std::uint64_t checkpoint_interval = 1024;       // a checkpoint record every N records (0: never)
+  SyncPolicy sync;
+  bool create_if_missing = true;
+  // Scan every sealed segment's frames on open (O(log)); by default sealed segments are
+  // checked through their index sidecar and header only, and damage inside them is
+  // found by reads and verify().
+  bool full_scan_on_open = false;
+};
+
+// Something wrong found in stored data.
+struct Finding {
+  std::uint64_t stream = 0;
+  std::string segment;     // file name inside the stream directory
+  std::uint64_t byte_pos = 0;
+  std::uint64_t offset = 0;         // first offset affected (best knowledge)
+  std::uint64_t end_offset = 0;     // one past the last offset affected (best knowledge)
+  std::string what;
+  std::string to_string() const;
+};
+
+struct TornTail {
+  std::uint64_t stream = 0;
+  std::string segment;
+  std::uint64_t byte_pos = 0;         // where the file was cut
+  std::uint64_t bytes_dropped = 0;
+  std::uint64_t records_dropped = 0;  // complete, CRC-valid frames that were cut away
+  std::uint64_t first_offset_dropped = 0;
+};
+
+struct RecoveryReport {
+  std::vector<TornTail> torn_tails;     // truncated (not damage)
+  std::vector<Finding> damage;          // reported, never truncated
+  std::vector<std::string> actions;     // files removed, indexes rebuilt, ...
+  std::uint64_t streams = 0;
+  std::uint64_t segments = 0;
+  std::uint64_t indexes_rebuilt = 0;
+  bool clean() const { return torn_tails.empty() && damage.empty(); }
+  std::string to_string() const;
+};
+
+struct AppendResult {
+  std::uint64_t first_offset = 0;  // offset of the first record of the batch
+  std::uint64_t last_offset = 0;   // offset of the last data record of the batch
+  std::optional<std::uint64_t> checkpoint_offset;  // when a checkpoint followed the batch
+};
+
+struct StreamStats {
+  std::uint64_t stream = 0;
+  std::uint64_t first_offset = 0;    // lowest retained offset
+  std::uint64_t next_offset = 0;     // offset the next record will get
+  std::uint64_t durable_offset = 0;
+  std::uint64_t segments = 0;
+  std::uint64_t bytes = 0;           // segment file bytes
+  std::uint64_t checkpoints = 0;     // known checkpoint records
+  std::uint64_t damaged_ranges = 0;
+  std::uint64_t first_timestamp_us = 0;
+  std::uint64_t last_timestamp_us = 0;
+};
+
+struct VerifyReport {
+  std::vector<Finding> findings;
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t segments = 0;
+  bool clean() const { return findings.empty(); }
+};
+
+struct PurgeOptions {
+  std::optional<std::uint64_t> older_than_us;    // drop segments whose newest record is older
+  std::optional<std::uint64_t> max_total_bytes;  // drop oldest until the stream fits
+};
+
+struct PurgeResult {
+  std::uint64_t segments_removed = 0;
+  std::uint64_t bytes_removed = 0;
+};
+
+class Store {
+ public:
+  // Opens (or with options.create_if_missing, creates) the store in `dir` and recovers
+  // every stream: truncates torn tails, reports damage, restores chain heads. Errors:
+  // invalid_argument (bad options), not_found (no store and no create),
+  // unsupported_format (a file of an unknown format version), io_error.
+  static Result<std::unique_ptr<Store>> open(fs::FileSystem& fs, Clock& clock,
+                                             const std::string& dir, const Options& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const RecoveryReport& recovery_report() const;
+
+  // Appends a batch atomically: after any crash it is all there or not there. Creates the
+  // stream on first use. Returns the offsets assigned. Errors: invalid_argument (empty
+  // batch), record_too_large (a payload above max_record_bytes), no_space / io_error
+  // (nothing of the batch is acknowledged and the file is cut back), fail_stopped, closed.
+  Result<AppendResult> append(std::uint64_t stream, const std::vector<Bytes>& batch);
+  Result<AppendResult> append(std::uint64_t stream, ByteView payload);
+
+  // Makes everything appended so far durable (all streams, or one). Errors: io_error
+  // (the store becomes fail-stop), fail_stopped, closed.
+  Status sync();
+  Status sync(std::uint64_t stream);
+
+  // Writes a checkpoint record now. Errors: as append; not_found for an unknown stream.
+  Result<std::uint64_t> checkpoint(std::uint64_t stream);
+
+  // First offset not known durable. Errors: not_found for an unknown stream.
+  Result<std::uint64_t> durable_offset(std::uint64_t stream) const;
+
+  // Verified read: records with offset >= from_offset, in order, until their payloads
+  // total at least max_bytes (at least one record when any exists). Checkpoint records
+  // are included (kind tells them apart). Errors: not_found (unknown stream, or
+  // from_offset below the first retained offset), corruption (naming stream, segment,
+  // byte position and offset), io_error.
+  Result<std::vector<Record>> read(std::uint64_t stream, std::uint64_t from_offset,
+                                   std::uint64_t max_bytes);
+  // Offset of the first record with timestamp_us >= t_us (next_offset if none).
+  Result<std::uint64_t> offset_for_time(std::uint64_t stream, std::uint64_t t_us);
+  // read(stream, offset_for_time(stream, t_us), max_bytes).
+  Result<std::vector<Record>> read_by_time(std::uint64_t stream, std::uint64_t t_us,
+                                           std::uint64_t max_bytes);
+
+  // Full verification of every frame, the chain, segment anchors, checkpoints and index
+  // sidecars, of one stream or all. Findings are returned, not errors; io_error only
+  // when the files cannot be read at all.
+  Result<VerifyReport> verify(std::optional<std::uint64_t> stream = std::nullopt);
+
+  // Retention: removes whole sealed segments, oldest first, never the active one.
+  Result<PurgeResult> purge(const PurgeOptions& options);
+  Result<PurgeResult> purge(std::uint64_t stream, const PurgeOptions& options);
+
+  // Operator repair: cuts a stream back to just before its first damaged byte. The cut
+  // bytes are first copied to "<segment>.quarantine-<byte_pos>" and later segments are
+  // renamed to "<segment>.quarantined"; nothing is deleted. Errors: not_found, io_error.
+  Result<std::uint64_t> repair(std::uint64_t stream);
+
+  std::vector<std::uint64_t> streams() const;
+  Result<StreamStats> stats(std::uint64_t stream) const;
+  bool fail_stopped() const;
+
+  // Syncs per the durability contract and closes every file. Later calls return closed.
+  Status close();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,96 @@
+// Internal state of a Store: streams, their segments, and the helpers shared by the
+// write path (store.cc), recovery (store_open.cc) and the read path (store_read.cc).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/chain.h"
+#include "core/format.h"
+#include "core/store.h"
+
+namespace cairn {
+
+struct Segment {
+  std::uint64_t base_offset = 0;
+  std::string name;                  // "seg-<base>.log"
+  std::uint64_t next_offset = 0;     // one past its last record
+  std::uint64_t size_bytes = 0;      // valid bytes (header + complete frames)
+  std::uint64_t first_ts = 0;
+  std::uint64_t last_ts = 0;
+  ChainHash anchor{};
+  bool anchor_known = true;          // false when the header itself is damaged
+  ChainHash last_hash{};             // h(next_offset - 1)
+  std::vector<format::IndexEntry> entries;
+  std::vector<format::CheckpointEntry> checkpoints;
+  std::vector<Finding> damage;       // known damaged ranges; reads inside them fail
+  std::vector<format::CheckpointEntry> resumes;  // valid frames resuming after damage
+  bool sealed = false;
+  std::unique_ptr<fs::File> file;    // active: always open; sealed: opened on demand
+
+  bool empty() const { return next_offset == base_offset; }
+  format::SegmentSummary summary(std::uint64_t stream) const;
+};
+
+struct Stream {
+  std::uint64_t id = 0;
+  std::string dir;
+  std::vector<Segment> segments;     // ascending base_offset; back() is active
+  std::uint64_t next_offset = 0;
+  ChainHash head{};                  // h(next_offset - 1)
+  std::uint64_t last_ts = 0;
+  std::uint64_t durable_offset = 0;
+  std::uint64_t unsynced_records = 0;
+  std::uint64_t unsynced_bytes = 0;
+  std::uint64_t records_since_checkpoint = 0;
+
+  Segment& active() { return segments.back(); }
+  const Segment& active() const { return segments.back(); }
+  std::uint64_t first_offset() const { return segments.front().base_offset; }
+};
+
+struct Store::Impl {
+  Impl(fs::FileSystem& f, Clock& c, std::string d, Options o)
+      : fs(f), clock(c), dir(std::move(d)), options(o) {}
+
+  fs::FileSystem& fs;
+  Clock& clock;
+  std::string dir;
+  Options options;
+  std::map<std::uint64_t, Stream> streams;  // ordered by id: deterministic iteration
+  RecoveryReport report;
+  ChainHasher hasher;
+  bool failed = false;
+  std::string failed_reason;
+  bool closed = false;
+
+  // --- shared helpers (store.cc)
+  Status check_writable() const;
+  // Records a failed fsync: the store becomes fail-stop. Returns the error to pass up.
+  Error fail_stop(Error e);
+  Result<Stream*> find_stream(std::uint64_t id);
+  Result<const Stream*> find_stream(std::uint64_t id) const;
+  Result<Stream*> get_or_create_stream(std::uint64_t id);
+  Status create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor);
+  Status rotate(Stream& s);
+  Status sync_stream(Stream& s);
+  Status write_index(Stream& s, const Segment& seg, bool sync_dir);
+  Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
+                                      bool checkpoint_only);
+  Result<fs::File*> segment_file(Stream& s, Segment& seg);
+  Error located(Errc code, const Stream& s, const Segment& seg, std::uint64_t byte_pos,
+                std::uint64_t offset, std::string message) const;
+
+  // --- recovery (store_open.cc)
+  Status recover();
+  Status recover_stream(std::uint64_t id, const std::string& stream_dir);
+
+  // --- reads (store_read.cc)
+  Result<std::vector<Record>> read(Stream& s, std::uint64_t from, std::uint64_t max_bytes);
+  Status verify_stream(Stream& s, VerifyReport& out);
+};
+
+}  // namespace cairn

@@ -1,0 +1,304 @@
+// Store::open and recovery: load every stream's segments, check sealed segments through
+// their index sidecars, scan the active segment, cut torn tails, report damage.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/canary.h"
+#include "core/frame_reader.h"
+#include "core/scan.h"
+#include "core/store.h"
+#include "core/store_impl.h"
+#include "properties/properties.h"
+
+namespace cairn {
+namespace {
+
+std::string parent_dir(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  auto slash = d.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return d.substr(0, slash);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status validate(const Options& o) {
+  auto bad = [](const std::string& why) { return make_error(Errc::invalid_argument, why); };
+  if (o.max_record_bytes == 0 || o.max_record_bytes > (1u << 30)) {
+    return bad("max_record_bytes must be in [1, 1 GiB]");
+  }
+  if (o.max_segment_bytes < format::kSegmentHeaderBytes + format::kFrameHeaderBytes) {
+    return bad("max_segment_bytes is smaller than a segment header plus one frame");
+  }
+  if (o.index_interval_bytes == 0) return bad("index_interval_bytes must be at least 1");
+  if (o.sync.mode == SyncMode::every && o.sync.every_records == 0 && o.sync.every_bytes == 0) {
+    return bad("sync policy `every` needs a record or byte count");
+  }
+  return {};
+}
+
+// Checks a sealed segment's index sidecar against the segment file: identity, size, and
+// that its first and last entries land on frame boundaries holding the offsets they name.
+bool index_matches(const format::SegmentSummary& sum, std::uint64_t stream, std::uint64_t base,
+                   std::uint64_t file_size, fs::File& file, std::uint32_t max_record_bytes) {
+  if (sum.stream_id != stream || sum.base_offset != base || sum.segment_bytes != file_size) {
+    return false;
+  }
+  if (canary_on(Canary::index_trusted_over_log)) return true;  // planted bug
+  if (sum.entries.empty()) return sum.next_offset == base && file_size == format::kSegmentHeaderBytes;
+  if (sum.entries.front().offset != base || sum.entries.front().byte_pos != format::kSegmentHeaderBytes) {
+    return false;
+  }
+  FrameReader reader(file, file_size, max_record_bytes);
+  for (const format::IndexEntry* e : {&sum.entries.front(), &sum.entries.back()}) {
+    auto d = reader.at(e->byte_pos);
+    if (!d.ok() || d->status != format::FrameStatus::ok || d->header.offset != e->offset) return false;
+  }
+  for (const format::CheckpointEntry& c : sum.checkpoints) {
+    auto d = reader.at(c.byte_pos);
+    if (!d.ok() || d->status != format::FrameStatus::ok || d->header.offset != c.offset ||
+        d->header.kind != static_cast<std::uint8_t>(RecordKind::checkpoint)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void fill_from_scan(Segment& seg, const ScanResult& r) {
+  seg.next_offset = r.next_offset;
+  seg.size_bytes = r.valid_end;
+  seg.first_ts = r.first_timestamp_us;
+  seg.last_ts = r.last_timestamp_us;
+  seg.last_hash = r.last_hash;
+  seg.entries = r.entries;
+  seg.checkpoints = r.checkpoints;
+  seg.damage = r.damage;
+  seg.resumes = r.resumes;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(fs::FileSystem& fs, Clock& clock, const std::string& dir,
+                                           const Options& options) {
+  CAIRN_TRY(validate(options));
+  auto impl = std::make_unique<Impl>(fs, clock, dir, options);
+  CAIRN_TRY(impl->recover());
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Status Store::Impl::recover() {
+  CAIRN_ASSIGN_OR_RETURN(bool present, fs.exists(dir));
+  if (!present) {
+    if (!options.create_if_missing) {
+      Error e = make_error(Errc::not_found, "no store at " + dir);
+      e.segment = dir;
+      return e;
+    }
+    CAIRN_TRY(fs.mkdir(dir));
+    CAIRN_TRY(fs.sync_dir(parent_dir(dir)));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
+  for (const std::string& name : names) {
+    auto id = format::parse_stream_dir_name(name);
+    if (id) CAIRN_TRY(recover_stream(*id, fs::join_path(dir, name)));
+  }
+  report.streams = streams.size();
+  if (report.clean()) REACHABLE("recovery found every stream clean");
+  return {};
+}
+
+Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
+  Stream s;
+  s.id = id;
+  s.dir = sdir;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(sdir));
+  std::vector<std::uint64_t> bases;
+  std::set<std::uint64_t> logs;
+  bool dir_changed = false;
+  for (const std::string& name : names) {
+    if (auto b = format::parse_segment_name(name, "log")) {
+      bases.push_back(*b);
+      logs.insert(*b);
+    }
+  }
+  for (const std::string& name : names) {
+    auto idx = format::parse_segment_name(name, "idx");
+    bool orphan_index = idx && !logs.count(*idx);
+    if (ends_with(name, kTempSuffix) || orphan_index) {
+      CAIRN_TRY(fs.unlink(fs::join_path(sdir, name)));
+      report.actions.push_back(fmt::format("stream {}: removed leftover {}", id, name));
+      dir_changed = true;
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  for (std::size_t i = 0; i < bases.size(); ++i) {
+    const bool last = i + 1 == bases.size();
+    Segment seg;
+    seg.base_offset = bases[i];
+    seg.name = format::segment_file_name(bases[i]);
+    seg.next_offset = seg.base_offset;
+    const std::string path = fs::join_path(sdir, seg.name);
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, fs.open(path, {}));
+    CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_size, file->size());
+    Bytes head(format::kSegmentHeaderBytes);
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, head));
+    head.resize(got);
+    format::HeaderDecode hd = format::decode_segment_header(head);
+    if (hd.status == format::HeaderStatus::bad_version) {
+      Error e = make_error(Errc::unsupported_format,
+                           fmt::format("segment format version {} is not supported (this build "
+                                       "reads version {})",
+                                       hd.version, format::kVersion));
+      e.stream = id;
+      e.segment = seg.name;
+      e.byte_pos = 8;
+      return e;
+    }
+    const bool header_ok = hd.status == format::HeaderStatus::ok && hd.header.stream_id == id &&
+                           hd.header.base_offset == seg.base_offset;
+    if (!header_ok && last && file_size <= format::kSegmentHeaderBytes) {
+      // The header is synced before any record of the file is acknowledged, so a file
+      // that never got a complete header held nothing: its creation was cut short.
+      CAIRN_TRY(fs.unlink(path));
+      report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, seg.name));
+      dir_changed = true;
+      continue;
+    }
+    if (header_ok) {
+      seg.anchor = hd.header.anchor;
+    } else {
+      seg.anchor_known = false;
+      seg.damage.push_back(Finding{id, seg.name, 0, seg.base_offset, seg.base_offset,
+                                   "segment header is invalid (magic, CRC, stream or base offset)"});
+    }
+    if (!s.segments.empty()) {
+      const Segment& prev = s.segments.back();
+      if (prev.next_offset != seg.base_offset) {
+        seg.damage.push_back(Finding{id, seg.name, 0, prev.next_offset, seg.base_offset,
+                                     fmt::format("offsets {}..{} are missing before this segment",
+                                                 prev.next_offset, seg.base_offset)});
+      } else if (header_ok && prev.last_hash != seg.anchor) {
+        seg.damage.push_back(Finding{id, seg.name, 0, seg.base_offset, seg.base_offset,
+                                     "segment anchor does not match the previous segment's last "
+                                     "chain hash"});
+      }
+    }
+
+    ScanInput in;
+    in.stream = id;
+    in.segment = seg.name;
+    in.base_offset = seg.base_offset;
+    in.anchor = seg.anchor;
+    in.anchor_known = seg.anchor_known;
+    in.file_size = file_size;
+    in.max_record_bytes = options.max_record_bytes;
+    in.index_interval_bytes = options.index_interval_bytes;
+
+    if (!last) {
+      seg.sealed = true;
+      bool loaded = false;
+      if (!options.full_scan_on_open) {
+        const std::string idx_name = format::index_file_name(seg.base_offset);
+        const std::uint64_t bound = format::kIndexFixedBytes + 4 +
+                                    (file_size / format::kFrameHeaderBytes + 1) *
+                                        (format::kIndexEntryBytes + format::kCheckpointEntryBytes);
+        auto bytes = fs::read_file(fs, fs::join_path(sdir, idx_name), bound);
+        if (bytes.ok()) {
+          auto sum = format::decode_index(*bytes, idx_name);
+          if (sum.ok() && index_matches(*sum, id, seg.base_offset, file_size, *file,
+                                        options.max_record_bytes)) {
+            seg.next_offset = sum->next_offset;
+            seg.size_bytes = sum->segment_bytes;
+            seg.first_ts = sum->first_timestamp_us;
+            seg.last_ts = sum->last_timestamp_us;
+            seg.last_hash = sum->last_hash;
+            seg.entries = std::move(sum->entries);
+            seg.checkpoints = std::move(sum->checkpoints);
+            loaded = true;
+          }
+        }
+      }
+      if (!loaded) {
+        CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+        std::vector<Finding> header_damage = std::move(seg.damage);
+        fill_from_scan(seg, r);
+        seg.damage.insert(seg.damage.begin(), header_damage.begin(), header_damage.end());
+        if (r.tail_bytes > 0) {
+          // Sealed segments were synced whole before the next one was created: invalid
+          // bytes here are damage, never a torn write, and are never cut.
+          seg.damage.push_back(Finding{id, seg.name, r.valid_end, r.next_offset, r.next_offset,
+                                       "sealed segment: " + r.tail_reason});
+        }
+        if (seg.damage.empty() && !options.full_scan_on_open) {
+          CAIRN_TRY(write_index(s, seg, true));
+          report.indexes_rebuilt += 1;
+          report.actions.push_back(fmt::format("stream {}: rebuilt index of {}", id, seg.name));
+          REACHABLE("recovery rebuilt a missing or inconsistent index from the log");
+        }
+      }
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+      std::vector<Finding> header_damage = std::move(seg.damage);
+      fill_from_scan(seg, r);
+      seg.damage.insert(seg.damage.begin(), header_damage.begin(), header_damage.end());
+      if (r.tail_bytes > 0) {
+        if (canary_on(Canary::torn_tail_fatal)) {
+          return located(Errc::corruption, s, seg, r.valid_end, r.next_offset,
+                         "torn tail");  // planted bug: a torn tail must not stop the open
+        }
+        // A torn tail: invalid or incomplete frames after the last complete batch, with
+        // nothing durable after them. Cut it so the next append links to valid data.
+        CAIRN_TRY(file->truncate(r.valid_end));
+        TornTail t{id, seg.name, r.valid_end, r.tail_bytes, r.tail_records, r.next_offset};
+        report.torn_tails.push_back(t);
+        REACHABLE("recovery truncated a torn tail", {"stream", id}, {"bytes", r.tail_bytes});
+      }
+      // What survived the crash may sit only in the page cache: make it durable before
+      // calling it durable.
+      Status synced = file->sync();
+      if (!synced.ok()) return std::move(synced).error();
+      seg.file = std::move(file);
+    }
+    for (const Finding& f : seg.damage) report.damage.push_back(f);
+    if (!seg.damage.empty()) REACHABLE("recovery reported damage", {"stream", id});
+    s.segments.push_back(std::move(seg));
+  }
+  if (dir_changed) CAIRN_TRY(fs.sync_dir(sdir));
+  report.segments += s.segments.size();
+
+  if (s.segments.empty()) {
+    CAIRN_TRY(create_segment(s, 0, kZeroHash));
+  } else if (!s.active().file) {
+    // The last segment was sealed, and its successor's creation was cut short: it is the
+    // active segment again.
+    Segment& act = s.active();
+    act.sealed = false;
+    CAIRN_ASSIGN_OR_RETURN(act.file, fs.open(fs::join_path(sdir, act.name), {}));
+  }
+  Segment& act = s.active();
+  act.sealed = false;
+  s.next_offset = act.next_offset;
+  s.head = act.last_hash;
+  s.durable_offset = s.next_offset;
+  for (const Segment& g : s.segments) s.last_ts = std::max(s.last_ts, g.last_ts);
+  std::uint64_t since = s.next_offset - s.first_offset();
+  for (auto it = s.segments.rbegin(); it != s.segments.rend(); ++it) {
+    if (!it->checkpoints.empty()) {
+      since = s.next_offset - (it->checkpoints.back().offset + 1);
+      break;
+    }
+  }
+  s.records_since_checkpoint = since;
+  streams.emplace(id, std::move(s));
+  return {};
+}
+
+}  // namespace cairn

@@ -1,0 +1,98 @@
+// The filesystem interface the storage core runs on. Two implementations:
+// PosixFileSystem (a real directory tree) and SimFileSystem (in memory, deterministic,
+// fault-injecting). The core never touches the OS except through this interface.
+//
+// Paths are '/'-separated strings; a relative path is relative to the process's working
+// directory (Posix) or to the simulated root (Sim). Sizes and positions are bytes.
+//
+// Durability, as on Linux: data written through a File is durable only after sync()
+// of that file returns ok; a file's existence, and a rename, unlink or mkdir in a
+// directory, is durable only after sync_dir() of the parent directory returns ok. Until
+// then a crash may lose, tear or reorder any part of it (see simfs/README.md).
+//
+// Errors (cairn::Errc): io_error (EIO and anything unexpected), no_space (ENOSPC; the
+// write may have been short), not_found, already_exists, invalid_argument.
+//
+// Thread-safety: none. One thread uses a FileSystem and its Files at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "simfs/result.h"
+
+namespace cairn::fs {
+
+struct OpenOptions {
+  bool create = false;     // create the file if it does not exist
+  bool exclusive = false;  // with create: already_exists if it exists
+  bool truncate = false;   // truncate an existing file to 0 bytes
+};
+
+// An open file. Closing happens on close() or destruction (errors are then dropped).
+class File {
+ public:
+  virtual ~File() = default;
+
+  // Reads up to dst.size() bytes starting at byte_pos. Returns the bytes read, fewer
+  // only when the file ends first (0 at or past the end). Errors: io_error.
+  virtual Result<std::size_t> pread(std::uint64_t byte_pos, std::span<std::uint8_t> dst) = 0;
+  // Writes src at byte_pos, extending the file (with zeros) if needed. Returns the bytes
+  // written, which may be fewer than src.size() (a short write, typically before
+  // no_space). Errors: io_error, no_space.
+  virtual Result<std::size_t> pwrite(std::uint64_t byte_pos, std::span<const std::uint8_t> src) = 0;
+  // pwrite at the current end of the file.
+  virtual Result<std::size_t> append(std::span<const std::uint8_t> src) = 0;
+  // Current size in bytes, as this process sees it (durable or not).
+  virtual Result<std::uint64_t> size() = 0;
+  // Sets the size to size_bytes (shrinks or zero-extends). Errors: io_error, no_space.
+  virtual Status truncate(std::uint64_t size_bytes) = 0;
+  // fdatasync: makes the file's data and size durable. An error means the data written
+  // since the last good sync is indeterminate; retrying does not make it durable.
+  virtual Status sync() = 0;
+  // Closes the file. Further calls are invalid_argument.
+  virtual Status close() = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Opens (and with options.create, creates) a regular file for reading and writing.
+  // Errors: not_found (no such file, no create), already_exists (create + exclusive),
+  // invalid_argument (a directory, a bad path), io_error.
+  virtual Result<std::unique_ptr<File>> open(const std::string& path, OpenOptions options) = 0;
+  // fsync of the directory: makes creates, renames and unlinks inside it durable.
+  // Errors: not_found, io_error.
+  virtual Status sync_dir(const std::string& dir) = 0;
+  // Atomically replaces `to` with `from` (POSIX rename). Errors: not_found, io_error.
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Removes a file. Errors: not_found, io_error.
+  virtual Status unlink(const std::string& path) = 0;
+  // Creates a directory. Errors: already_exists, not_found (parent missing), io_error.
+  virtual Status mkdir(const std::string& path) = 0;
+  // Names (not paths) of the entries of a directory, sorted bytewise.
+  // Errors: not_found, io_error.
+  virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
+  // Whether a file or directory exists at path. Errors: io_error.
+  virtual Result<bool> exists(const std::string& path) = 0;
+};
+
+// Joins two path parts with one '/'.
+std::string join_path(const std::string& dir, const std::string& name);
+
+// Writes all of src at byte_pos, retrying short writes; a write that makes no progress
+// is no_space. On error some prefix of src may have been written.
+Status write_all(File& file, std::uint64_t byte_pos, std::span<const std::uint8_t> src);
+// Reads into dst at byte_pos, retrying partial reads until dst is full or the file
+// ends. Returns the bytes read (fewer than dst.size() only at end of file).
+Result<std::size_t> read_full(File& file, std::uint64_t byte_pos, std::span<std::uint8_t> dst);
+// Reads a whole file. Files above max_bytes are invalid_argument (never an allocation
+// sized by untrusted input). Errors: those of open and pread.
+Result<std::vector<std::uint8_t>> read_file(FileSystem& fs, const std::string& path,
+                                            std::uint64_t max_bytes);
+
+}  // namespace cairn::fs

@@ -1,0 +1,164 @@
+#include "simfs/posix_filesystem.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace cairn::fs {
+namespace {
+
+Error errno_error(const char* call, const std::string& path, int err) {
+  Errc code = Errc::io_error;
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT: code = Errc::no_space; break;
+    case ENOENT: code = Errc::not_found; break;
+    case EEXIST: code = Errc::already_exists; break;
+    case EINVAL:
+    case EISDIR:
+    case ENOTDIR:
+    case ENAMETOOLONG: code = Errc::invalid_argument; break;
+    default: break;
+  }
+  Error e = make_error(code, std::string(call) + " " + path + ": " + std::strerror(err));
+  e.segment = path;
+  return e;
+}
+
+class PosixFile final : public File {
+ public:
+  PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Result<std::size_t> pread(std::uint64_t byte_pos, std::span<std::uint8_t> dst) override {
+    if (fd_ < 0) return closed();
+    for (;;) {
+      ssize_t n = ::pread(fd_, dst.data(), dst.size(), static_cast<off_t>(byte_pos));
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) return errno_error("pread", path_, errno);
+    }
+  }
+
+  Result<std::size_t> pwrite(std::uint64_t byte_pos, std::span<const std::uint8_t> src) override {
+    if (fd_ < 0) return closed();
+    for (;;) {
+      ssize_t n = ::pwrite(fd_, src.data(), src.size(), static_cast<off_t>(byte_pos));
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) return errno_error("pwrite", path_, errno);
+    }
+  }
+
+  Result<std::size_t> append(std::span<const std::uint8_t> src) override {
+    CAIRN_ASSIGN_OR_RETURN(std::uint64_t end, size());
+    return pwrite(end, src);
+  }
+
+  Result<std::uint64_t> size() override {
+    if (fd_ < 0) return closed();
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return errno_error("fstat", path_, errno);
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  Status truncate(std::uint64_t size_bytes) override {
+    if (fd_ < 0) return closed();
+    if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) != 0) {
+      return errno_error("ftruncate", path_, errno);
+    }
+    return {};
+  }
+
+  Status sync() override {
+    if (fd_ < 0) return closed();
+    if (::fdatasync(fd_) != 0) return errno_error("fdatasync", path_, errno);
+    return {};
+  }
+
+  Status close() override {
+    if (fd_ < 0) return closed();
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return errno_error("close", path_, errno);
+    return {};
+  }
+
+ private:
+  Error closed() const { return make_error(Errc::invalid_argument, "file is closed: " + path_); }
+
+  int fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<File>> PosixFileSystem::open(const std::string& path, OpenOptions options) {
+  int flags = O_RDWR | O_CLOEXEC;
+  if (options.create) flags |= O_CREAT;
+  if (options.create && options.exclusive) flags |= O_EXCL;
+  if (options.truncate) flags |= O_TRUNC;
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) return errno_error("open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(Errc::invalid_argument, "open " + path + ": not a regular file");
+  }
+  return std::unique_ptr<File>(new PosixFile(fd, path));
+}
+
+Status PosixFileSystem::sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open dir", dir, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return errno_error("fsync dir", dir, err);
+  return {};
+}
+
+Status PosixFileSystem::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return errno_error("rename", from + " -> " + to, errno);
+  return {};
+}
+
+Status PosixFileSystem::unlink(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return errno_error("unlink", path, errno);
+  return {};
+}
+
+Status PosixFileSystem::mkdir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0) return errno_error("mkdir", path, errno);
+  return {};
+}
+
+Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return errno_error("opendir", dir, errno);
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* entry = ::readdir(d)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return errno_error("readdir", dir, err);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<bool> PosixFileSystem::exists(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return errno_error("stat", path, errno);
+}
+
+}  // namespace cairn::fs

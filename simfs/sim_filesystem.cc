@@ -1,0 +1,680 @@
+#include "simfs/sim_filesystem.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "properties/properties.h"
+
+namespace cairn::fs {
+
+const char* fault_family_name(FaultFamily f) {
+  switch (f) {
+    case FaultFamily::lost_write: return "lost_write";
+    case FaultFamily::torn_write: return "torn_write";
+    case FaultFamily::extension_garbage: return "extension_garbage";
+    case FaultFamily::dir_revert: return "dir_revert";
+    case FaultFamily::bit_flip: return "bit_flip";
+    case FaultFamily::read_error: return "read_error";
+    case FaultFamily::fsync_failure: return "fsync_failure";
+    case FaultFamily::write_error: return "write_error";
+    case FaultFamily::no_space: return "no_space";
+    case FaultFamily::misdirected_write: return "misdirected_write";
+  }
+  return "?";
+}
+
+std::string FaultRecord::to_string() const {
+  return fmt::format("t={}us {} {} bytes [{}, {}) {}", time_us, fault_family_name(family), path,
+                     byte_pos, byte_pos + len, detail);
+}
+
+namespace {
+
+struct PendingOp {
+  bool is_write = true;  // false: truncate
+  std::uint64_t pos = 0;
+  Bytes data;
+  std::uint64_t size = 0;  // truncate target
+};
+
+struct Inode {
+  Bytes durable;
+  Bytes current;
+  std::vector<PendingOp> pending;
+};
+
+struct Node {
+  bool is_dir = false;
+  std::uint64_t inode = 0;
+};
+
+enum class DirOpKind : std::uint8_t { create, mkdir, unlink, rename };
+
+struct DirOp {
+  DirOpKind kind = DirOpKind::create;
+  std::string parent;
+  std::string path;
+  std::string to;
+  std::uint64_t inode = 0;
+};
+
+void apply_write(Bytes& image, std::uint64_t pos, ByteView data) {
+  const std::size_t end = static_cast<std::size_t>(pos + data.size());
+  if (image.size() < end) image.resize(end, 0);
+  if (!data.empty()) std::memcpy(image.data() + pos, data.data(), data.size());
+}
+
+void apply_op(Bytes& image, const PendingOp& op) {
+  if (op.is_write) {
+    apply_write(image, op.pos, op.data);
+  } else {
+    image.resize(static_cast<std::size_t>(op.size), 0);
+  }
+}
+
+Result<std::string> normalize(const std::string& path) {
+  std::string out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string part = path.substr(i, j - i);
+    if (part == "..") return make_error(Errc::invalid_argument, "'..' is not supported: " + path);
+    if (!part.empty() && part != ".") out += "/" + part;
+    i = j + 1;
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
+std::string parent_of(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == 0 ? std::string("/") : p.substr(0, slash);
+}
+
+std::string name_of(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+
+Error fs_error(Errc code, const std::string& what, const std::string& path) {
+  Error e = make_error(code, what + ": " + path);
+  e.segment = path;
+  return e;
+}
+
+}  // namespace
+
+struct SimFileSystem::Impl {
+  std::map<std::uint64_t, Inode> inodes;
+  std::uint64_t next_inode = 1;
+  std::map<std::string, Node> cur;  // what the process sees
+  std::map<std::string, Node> dur;  // what survives a crash
+  std::vector<DirOp> dir_pending;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, bool> bad_sectors;  // -> sticky
+  bool no_space_armed = false;
+
+  Impl() {
+    cur["/"] = Node{true, 0};
+    dur["/"] = Node{true, 0};
+  }
+
+  bool is_dir(const std::map<std::string, Node>& ns, const std::string& p) const {
+    auto it = ns.find(p);
+    return it != ns.end() && it->second.is_dir;
+  }
+
+  void apply_dir_op(const DirOp& op) {
+    switch (op.kind) {
+      case DirOpKind::create: dur[op.path] = Node{false, op.inode}; break;
+      case DirOpKind::mkdir: dur[op.path] = Node{true, 0}; break;
+      case DirOpKind::unlink: {
+        auto it = dur.find(op.path);
+        if (it != dur.end() && !it->second.is_dir && it->second.inode == op.inode) dur.erase(it);
+        break;
+      }
+      case DirOpKind::rename: {
+        auto it = dur.find(op.path);
+        if (it != dur.end() && !it->second.is_dir && it->second.inode == op.inode) {
+          dur.erase(it);
+          dur[op.to] = Node{false, op.inode};
+        }
+        break;
+      }
+    }
+  }
+
+  // Drops durable entries whose parent directory did not survive.
+  void drop_orphans() {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (auto it = dur.begin(); it != dur.end();) {
+        if (it->first != "/" && !is_dir(dur, parent_of(it->first))) {
+          it = dur.erase(it);
+          changed = true;
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+};
+
+// ------------------------------------------------------------------ SimFile
+
+class SimFile final : public File {
+ public:
+  SimFile(SimFileSystem& fs, std::uint64_t inode, std::string path, std::uint64_t generation)
+      : fs_(fs), inode_(inode), path_(std::move(path)), generation_(generation) {}
+
+  Result<std::size_t> pread(std::uint64_t byte_pos, std::span<std::uint8_t> dst) override {
+    CAIRN_TRY(check("pread"));
+    auto& im = *fs_.impl_;
+    Inode& node = im.inodes[inode_];
+    const SimConfig& cfg = fs_.config_;
+    const std::uint64_t sector = cfg.sector_bytes;
+    const std::uint64_t end = std::min<std::uint64_t>(byte_pos + dst.size(), node.current.size());
+    if (cfg.read_errors && byte_pos < end && fs_.prng_.chance_ppm(cfg.read_error_ppm)) {
+      std::uint64_t s = fs_.prng_.range(byte_pos / sector, (end - 1) / sector);
+      bool sticky = fs_.prng_.chance_ppm(cfg.read_error_sticky_ppm);
+      im.bad_sectors[{inode_, s}] = sticky;
+      fs_.log_fault(FaultFamily::read_error, path_, s * sector, sector,
+                    sticky ? "sticky sector" : "transient");
+    }
+    if (byte_pos < end) {
+      for (std::uint64_t s = byte_pos / sector; s <= (end - 1) / sector; ++s) {
+        auto it = im.bad_sectors.find({inode_, s});
+        if (it == im.bad_sectors.end()) continue;
+        if (!it->second) im.bad_sectors.erase(it);
+        fs_.trace_line(fmt::format("pread {} @{} +{} -> EIO", path_, byte_pos, dst.size()));
+        return fs_error(Errc::io_error, fmt::format("pread EIO at sector {}", s), path_);
+      }
+    }
+    std::size_t n = byte_pos < end ? static_cast<std::size_t>(end - byte_pos) : 0;
+    if (n > 0) std::memcpy(dst.data(), node.current.data() + byte_pos, n);
+    fs_.trace_line(fmt::format("pread {} @{} +{} -> {}", path_, byte_pos, dst.size(), n));
+    return n;
+  }
+
+  Result<std::size_t> pwrite(std::uint64_t byte_pos, std::span<const std::uint8_t> src) override {
+    CAIRN_TRY(check("pwrite"));
+    auto& im = *fs_.impl_;
+    Inode& node = im.inodes[inode_];
+    const SimConfig& cfg = fs_.config_;
+    auto done = [&](const std::string& result) {
+      fs_.trace_line(fmt::format("pwrite {} @{} +{} -> {}", path_, byte_pos, src.size(), result));
+    };
+    if (im.no_space_armed) {
+      im.no_space_armed = false;
+      done("ENOSPC");
+      return fs_error(Errc::no_space, "pwrite: no space left on device", path_);
+    }
+    if (cfg.write_errors && !src.empty() && fs_.prng_.chance_ppm(cfg.write_error_ppm)) {
+      if (fs_.prng_.chance_ppm(cfg.write_no_space_ppm)) {
+        std::size_t k = static_cast<std::size_t>(fs_.prng_.below(src.size()));
+        fs_.log_fault(FaultFamily::no_space, path_, byte_pos + k, src.size() - k,
+                      fmt::format("short write of {} of {} bytes", k, src.size()));
+        if (k == 0) {
+          done("ENOSPC");
+          return fs_error(Errc::no_space, "pwrite: no space left on device", path_);
+        }
+        write(node, byte_pos, src.first(k));
+        im.no_space_armed = true;
+        done(fmt::format("{} (short)", k));
+        return k;
+      }
+      fs_.log_fault(FaultFamily::write_error, path_, byte_pos, src.size(), "EIO");
+      done("EIO");
+      return fs_error(Errc::io_error, "pwrite EIO", path_);
+    }
+    std::uint64_t at = byte_pos;
+    if (cfg.misdirected_writes && !src.empty() && fs_.prng_.chance_ppm(cfg.misdirected_write_ppm)) {
+      std::uint64_t shift = cfg.sector_bytes * fs_.prng_.range(1, 4);
+      at = (fs_.prng_.coin() || byte_pos < shift) ? byte_pos + shift : byte_pos - shift;
+      fs_.log_fault(FaultFamily::misdirected_write, path_, at, src.size(),
+                    fmt::format("meant for byte {}", byte_pos));
+    }
+    write(node, at, src);
+    done(std::to_string(src.size()));
+    return src.size();
+  }
+
+  Result<std::size_t> append(std::span<const std::uint8_t> src) override {
+    CAIRN_ASSIGN_OR_RETURN(std::uint64_t end, size());
+    return pwrite(end, src);
+  }
+
+  Result<std::uint64_t> size() override {
+    CAIRN_TRY(check("size"));
+    return static_cast<std::uint64_t>(fs_.impl_->inodes[inode_].current.size());
+  }
+
+  Status truncate(std::uint64_t size_bytes) override {
+    CAIRN_TRY(check("truncate"));
+    Inode& node = fs_.impl_->inodes[inode_];
+    PendingOp op;
+    op.is_write = false;
+    op.size = size_bytes;
+    apply_op(node.current, op);
+    node.pending.push_back(std::move(op));
+    fs_.trace_line(fmt::format("truncate {} {}", path_, size_bytes));
+    return {};
+  }
+
+  Status sync() override {
+    CAIRN_TRY(check("sync", true));
+    Inode& node = fs_.impl_->inodes[inode_];
+    const SimConfig& cfg = fs_.config_;
+    if (cfg.fsync_failures && fs_.prng_.chance_ppm(cfg.fsync_failure_ppm)) {
+      // Linux: the error is reported once, the dirty pages are marked clean, and the
+      // data may or may not have reached the disk. Decide each write's fate now.
+      std::string fates;
+      for (const PendingOp& op : node.pending) {
+        bool reached = fs_.prng_.coin();
+        if (reached) apply_op(node.durable, op);
+        fates += reached ? 'K' : 'L';
+      }
+      node.pending.clear();
+      fs_.log_fault(FaultFamily::fsync_failure, path_, 0, 0, "pending kept/lost: " + fates);
+      fs_.trace_line(fmt::format("sync {} -> EIO", path_));
+      return fs_error(Errc::io_error, "fdatasync EIO", path_);
+    }
+    for (const PendingOp& op : node.pending) apply_op(node.durable, op);
+    node.pending.clear();
+    fs_.trace_line(fmt::format("sync {}", path_));
+    return {};
+  }
+
+  Status close() override {
+    if (closed_) return fs_error(Errc::invalid_argument, "file is closed", path_);
+    closed_ = true;
+    return {};
+  }
+
+ private:
+  Status check(const char* op, bool is_sync = false) {
+    if (closed_) return fs_error(Errc::invalid_argument, std::string(op) + " on a closed file", path_);
+    CAIRN_TRY(fs_.begin_op(op, path_, is_sync));
+    if (generation_ != fs_.generation_) {
+      return fs_error(Errc::io_error, std::string(op) + " on a file opened before a crash", path_);
+    }
+    return {};
+  }
+
+  void write(Inode& node, std::uint64_t at, ByteView data) {
+    apply_write(node.current, at, data);
+    PendingOp op;
+    op.pos = at;
+    op.data.assign(data.begin(), data.end());
+    node.pending.push_back(std::move(op));
+  }
+
+  SimFileSystem& fs_;
+  std::uint64_t inode_;
+  std::string path_;
+  std::uint64_t generation_;
+  bool closed_ = false;
+};
+
+// ------------------------------------------------------------------ SimFileSystem
+
+SimFileSystem::SimFileSystem(const SimConfig& config, Prng& prng, ManualClock* clock)
+    : config_(config), prng_(prng), clock_(clock), impl_(std::make_unique<Impl>()) {}
+
+SimFileSystem::SimFileSystem(const SimConfig& config, std::uint64_t seed, ManualClock* clock)
+    : owned_prng_(std::make_unique<Prng>(seed)), config_(config), prng_(*owned_prng_),
+      clock_(clock), impl_(std::make_unique<Impl>()) {}
+
+SimFileSystem::~SimFileSystem() = default;
+
+Status SimFileSystem::begin_op(const char* name, const std::string& path, bool is_sync) {
+  ++ops_;
+  if (!powered_off_ && power_off_at_ != 0 && ops_ >= power_off_at_) {
+    powered_off_ = true;
+    trace_line(fmt::format("POWER OFF at op {} ({} {})", ops_, name, path));
+  }
+  if (powered_off_) return fs_error(Errc::io_error, std::string(name) + ": power is off", path);
+  if (clock_ != nullptr && config_.latency_max_us > 0) {
+    std::uint64_t d = prng_.range(config_.latency_min_us, config_.latency_max_us);
+    clock_->advance_us(is_sync ? d * config_.sync_latency_factor : d);
+  }
+  return {};
+}
+
+void SimFileSystem::log_fault(FaultFamily f, const std::string& path, std::uint64_t pos,
+                              std::uint64_t len, std::string detail) {
+  faults_.push_back(FaultRecord{now_us(), f, path, pos, len, std::move(detail)});
+  trace_line("FAULT " + faults_.back().to_string());
+}
+
+void SimFileSystem::trace_line(const std::string& line) {
+  std::string text = fmt::format("[{}] {}", now_us(), line);
+  for (char c : text) {
+    digest_ ^= static_cast<std::uint8_t>(c);
+    digest_ *= 1099511628211ull;
+  }
+  digest_ ^= '\n';
+  digest_ *= 1099511628211ull;
+  if (trace_on_) trace_.push_back(std::move(text));
+}
+
+void SimFileSystem::note(const std::string& line) { trace_line(line); }
+
+Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOptions options) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("open", path));
+  Impl& im = *impl_;
+  auto result = [&](const std::string& r) { trace_line(fmt::format("open {} -> {}", path, r)); };
+  auto it = im.cur.find(path);
+  if (path == "/" || (it != im.cur.end() && it->second.is_dir)) {
+    result("EISDIR");
+    return fs_error(Errc::invalid_argument, "open: is a directory", path);
+  }
+  if (!im.is_dir(im.cur, parent_of(path))) {
+    result("ENOENT");
+    return fs_error(Errc::not_found, "open: no such directory", path);
+  }
+  std::uint64_t inode = 0;
+  if (it == im.cur.end()) {
+    if (!options.create) {
+      result("ENOENT");
+      return fs_error(Errc::not_found, "open: no such file", path);
+    }
+    inode = im.next_inode++;
+    im.inodes[inode] = Inode{};
+    im.cur[path] = Node{false, inode};
+    im.dir_pending.push_back(DirOp{DirOpKind::create, parent_of(path), path, "", inode});
+    result("created");
+  } else {
+    if (options.create && options.exclusive) {
+      result("EEXIST");
+      return fs_error(Errc::already_exists, "open: file exists", path);
+    }
+    inode = it->second.inode;
+    result("opened");
+  }
+  auto file = std::unique_ptr<File>(new SimFile(*this, inode, path, generation_));
+  if (options.truncate) CAIRN_TRY(file->truncate(0));
+  return file;
+}
+
+Status SimFileSystem::sync_dir(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string dir, normalize(raw));
+  CAIRN_TRY(begin_op("sync_dir", dir, true));
+  Impl& im = *impl_;
+  if (!im.is_dir(im.cur, dir)) {
+    trace_line(fmt::format("sync_dir {} -> ENOENT", dir));
+    return fs_error(Errc::not_found, "sync_dir: no such directory", dir);
+  }
+  const bool fail = config_.fsync_failures && prng_.chance_ppm(config_.fsync_failure_ppm);
+  std::string fates;
+  std::vector<DirOp> rest;
+  for (DirOp& op : im.dir_pending) {
+    if (op.parent != dir) {
+      rest.push_back(std::move(op));
+      continue;
+    }
+    bool reached = !fail || prng_.coin();
+    if (reached) im.apply_dir_op(op);
+    fates += reached ? 'K' : 'L';
+  }
+  im.dir_pending = std::move(rest);
+  if (fail) {
+    log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/lost: " + fates);
+    trace_line(fmt::format("sync_dir {} -> EIO", dir));
+    return fs_error(Errc::io_error, "fsync of directory EIO", dir);
+  }
+  trace_line(fmt::format("sync_dir {}", dir));
+  return {};
+}
+
+Status SimFileSystem::rename(const std::string& raw_from, const std::string& raw_to) {
+  CAIRN_ASSIGN_OR_RETURN(std::string from, normalize(raw_from));
+  CAIRN_ASSIGN_OR_RETURN(std::string to, normalize(raw_to));
+  CAIRN_TRY(begin_op("rename", from));
+  Impl& im = *impl_;
+  auto it = im.cur.find(from);
+  if (it == im.cur.end() || it->second.is_dir) {
+    trace_line(fmt::format("rename {} {} -> ENOENT", from, to));
+    return fs_error(Errc::not_found, "rename: no such file", from);
+  }
+  if (parent_of(from) != parent_of(to) || im.is_dir(im.cur, to)) {
+    trace_line(fmt::format("rename {} {} -> EINVAL", from, to));
+    return fs_error(Errc::invalid_argument, "rename: only within one directory, onto a file", to);
+  }
+  Node node = it->second;
+  im.cur.erase(it);
+  im.cur[to] = node;
+  im.dir_pending.push_back(DirOp{DirOpKind::rename, parent_of(from), from, to, node.inode});
+  trace_line(fmt::format("rename {} {}", from, to));
+  return {};
+}
+
+Status SimFileSystem::unlink(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("unlink", path));
+  Impl& im = *impl_;
+  auto it = im.cur.find(path);
+  if (it == im.cur.end()) {
+    trace_line(fmt::format("unlink {} -> ENOENT", path));
+    return fs_error(Errc::not_found, "unlink: no such file", path);
+  }
+  if (it->second.is_dir) return fs_error(Errc::invalid_argument, "unlink: is a directory", path);
+  im.dir_pending.push_back(DirOp{DirOpKind::unlink, parent_of(path), path, "", it->second.inode});
+  im.cur.erase(it);
+  trace_line(fmt::format("unlink {}", path));
+  return {};
+}
+
+Status SimFileSystem::mkdir(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("mkdir", path));
+  Impl& im = *impl_;
+  if (im.cur.count(path)) {
+    trace_line(fmt::format("mkdir {} -> EEXIST", path));
+    return fs_error(Errc::already_exists, "mkdir: exists", path);
+  }
+  if (!im.is_dir(im.cur, parent_of(path))) {
+    trace_line(fmt::format("mkdir {} -> ENOENT", path));
+    return fs_error(Errc::not_found, "mkdir: no such parent directory", path);
+  }
+  im.cur[path] = Node{true, 0};
+  im.dir_pending.push_back(DirOp{DirOpKind::mkdir, parent_of(path), path, "", 0});
+  trace_line(fmt::format("mkdir {}", path));
+  return {};
+}
+
+Result<std::vector<std::string>> SimFileSystem::list_dir(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string dir, normalize(raw));
+  CAIRN_TRY(begin_op("list_dir", dir));
+  Impl& im = *impl_;
+  if (!im.is_dir(im.cur, dir)) {
+    trace_line(fmt::format("list_dir {} -> ENOENT", dir));
+    return fs_error(Errc::not_found, "list_dir: no such directory", dir);
+  }
+  std::vector<std::string> names;
+  for (const auto& [p, node] : im.cur) {
+    if (p != "/" && parent_of(p) == dir) names.push_back(name_of(p));
+  }
+  std::sort(names.begin(), names.end());
+  trace_line(fmt::format("list_dir {} -> {} entries", dir, names.size()));
+  return names;
+}
+
+Result<bool> SimFileSystem::exists(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("exists", path));
+  bool found = impl_->cur.count(path) > 0;
+  trace_line(fmt::format("exists {} -> {}", path, found));
+  return found;
+}
+
+void SimFileSystem::arm_power_off(std::uint64_t n) { power_off_at_ = ops_ + std::max<std::uint64_t>(n, 1); }
+
+void SimFileSystem::disarm_power_off() { power_off_at_ = 0; }
+
+void SimFileSystem::crash() {
+  Impl& im = *impl_;
+  trace_line(fmt::format("CRASH at op {}", ops_));
+  for (const DirOp& op : im.dir_pending) {
+    if (config_.dir_reverts && prng_.chance_ppm(config_.dir_revert_ppm)) {
+      static const char* names[] = {"create", "mkdir", "unlink", "rename"};
+      log_fault(FaultFamily::dir_revert, op.path, 0, 0,
+                std::string("reverted ") + names[static_cast<int>(op.kind)] +
+                    (op.kind == DirOpKind::rename ? " to " + op.to : ""));
+      continue;
+    }
+    im.apply_dir_op(op);
+  }
+  im.dir_pending.clear();
+  im.drop_orphans();
+
+  // Path of each durable inode, for the fault log.
+  std::map<std::uint64_t, std::string> names;
+  for (const auto& [p, node] : im.dur) {
+    if (!node.is_dir) names[node.inode] = p;
+  }
+  const std::uint64_t sector = config_.sector_bytes;
+  for (auto& [id, node] : im.inodes) {
+    const std::string& path = names.count(id) ? names[id] : std::string("(unlinked)");
+    for (const PendingOp& op : node.pending) {
+      if (!op.is_write) {
+        if (config_.lost_writes && prng_.chance_ppm(config_.lost_write_ppm)) {
+          log_fault(FaultFamily::lost_write, path, op.size, 0, fmt::format("truncate to {} lost", op.size));
+        } else {
+          apply_op(node.durable, op);
+        }
+        continue;
+      }
+      const std::uint64_t end = op.pos + op.data.size();
+      const bool dropped = config_.lost_writes && prng_.chance_ppm(config_.lost_write_ppm);
+      const bool torn = !dropped && config_.torn_writes && prng_.chance_ppm(config_.torn_write_ppm);
+      const std::uint64_t old_size = node.durable.size();
+      if (!dropped && !torn) {
+        apply_op(node.durable, op);
+        continue;
+      }
+      std::string kept;
+      if (torn) {
+        // Keep a random subset of the write's sector-sized pieces.
+        for (std::uint64_t s = op.pos / sector * sector; s < end; s += sector) {
+          std::uint64_t a = std::max(s, op.pos);
+          std::uint64_t b = std::min(s + sector, end);
+          bool keep = prng_.coin();
+          kept += keep ? '1' : '0';
+          if (keep) {
+            apply_write(node.durable, a,
+                        ByteView(op.data).subspan(static_cast<std::size_t>(a - op.pos),
+                                                  static_cast<std::size_t>(b - a)));
+          }
+        }
+        log_fault(FaultFamily::torn_write, path, op.pos, op.data.size(), "sectors kept " + kept);
+      } else {
+        log_fault(FaultFamily::lost_write, path, op.pos, op.data.size(), "write dropped");
+      }
+      if (end > node.durable.size() && end > old_size && config_.extension_garbage &&
+          prng_.chance_ppm(config_.extension_garbage_ppm)) {
+        // The size reached the disk but the data did not: zeros or garbage.
+        const std::uint64_t from = node.durable.size();
+        const bool garbage = prng_.coin();
+        node.durable.resize(static_cast<std::size_t>(end), 0);
+        if (garbage) {
+          for (std::uint64_t i = from; i < end; ++i) {
+            node.durable[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(prng_.next_u64());
+          }
+        }
+        log_fault(FaultFamily::extension_garbage, path, from, end - from, garbage ? "garbage" : "zeros");
+      }
+    }
+    node.pending.clear();
+    node.current = node.durable;
+  }
+  // Inodes no durable name refers to are gone.
+  std::map<std::uint64_t, bool> live;
+  for (const auto& [p, node] : im.dur) {
+    if (!node.is_dir) live[node.inode] = true;
+  }
+  for (auto it = im.inodes.begin(); it != im.inodes.end();) {
+    it = live.count(it->first) ? std::next(it) : im.inodes.erase(it);
+  }
+  for (auto it = im.bad_sectors.begin(); it != im.bad_sectors.end();) {
+    it = (it->second && live.count(it->first.first)) ? std::next(it) : im.bad_sectors.erase(it);
+  }
+  im.cur = im.dur;
+  im.no_space_armed = false;
+  ++generation_;
+  powered_off_ = false;
+  power_off_at_ = 0;
+}
+
+bool SimFileSystem::inject_overwrite(const std::string& raw, std::uint64_t byte_pos, ByteView bytes) {
+  auto path = normalize(raw);
+  if (!path.ok()) return false;
+  Impl& im = *impl_;
+  auto it = im.cur.find(*path);
+  if (it == im.cur.end() || it->second.is_dir) return false;
+  Inode& node = im.inodes[it->second.inode];
+  if (byte_pos + bytes.size() > node.durable.size()) return false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::size_t p = static_cast<std::size_t>(byte_pos + i);
+    // The page cache holds the same bytes unless a pending write replaced them.
+    if (p < node.current.size() && node.current[p] == node.durable[p]) node.current[p] = bytes[i];
+    node.durable[p] = bytes[i];
+  }
+  log_fault(FaultFamily::bit_flip, *path, byte_pos, bytes.size(), "overwrite at rest");
+  return true;
+}
+
+bool SimFileSystem::inject_bit_flip(const std::string& raw, std::uint64_t byte_pos, unsigned bit) {
+  auto path = normalize(raw);
+  if (!path.ok()) return false;
+  Impl& im = *impl_;
+  auto it = im.cur.find(*path);
+  if (it == im.cur.end() || it->second.is_dir) return false;
+  Inode& node = im.inodes[it->second.inode];
+  if (byte_pos >= node.durable.size()) return false;
+  const std::size_t p = static_cast<std::size_t>(byte_pos);
+  const std::uint8_t mask = static_cast<std::uint8_t>(1u << (bit % 8));
+  if (p < node.current.size() && node.current[p] == node.durable[p]) node.current[p] ^= mask;
+  node.durable[p] ^= mask;
+  log_fault(FaultFamily::bit_flip, *path, byte_pos, 1, fmt::format("bit {}", bit % 8));
+  return true;
+}
+
+std::optional<FaultRecord> SimFileSystem::inject_random_bit_flip(const std::string& prefix) {
+  Impl& im = *impl_;
+  std::vector<std::string> candidates;
+  for (const auto& [p, node] : im.cur) {
+    if (!node.is_dir && p.rfind(prefix, 0) == 0 && !im.inodes[node.inode].durable.empty()) {
+      candidates.push_back(p);
+    }
+  }
+  if (candidates.empty()) return std::nullopt;
+  const std::string& path = candidates[static_cast<std::size_t>(prng_.below(candidates.size()))];
+  const Inode& node = im.inodes[im.cur[path].inode];
+  std::uint64_t pos = prng_.below(node.durable.size());
+  if (!inject_bit_flip(path, pos, static_cast<unsigned>(prng_.below(8)))) return std::nullopt;
+  return faults_.back();
+}
+
+std::uint64_t SimFileSystem::fault_count(FaultFamily f) const {
+  return static_cast<std::uint64_t>(
+      std::count_if(faults_.begin(), faults_.end(), [f](const FaultRecord& r) { return r.family == f; }));
+}
+
+std::optional<Bytes> SimFileSystem::durable_contents(const std::string& raw) const {
+  auto path = normalize(raw);
+  if (!path.ok()) return std::nullopt;
+  auto it = impl_->dur.find(*path);
+  if (it == impl_->dur.end() || it->second.is_dir) return std::nullopt;
+  return impl_->inodes.at(it->second.inode).durable;
+}
+
+std::optional<Bytes> SimFileSystem::current_contents(const std::string& raw) const {
+  auto path = normalize(raw);
+  if (!path.ok()) return std::nullopt;
+  auto it = impl_->cur.find(*path);
+  if (it == impl_->cur.end() || it->second.is_dir) return std::nullopt;
+  return impl_->inodes.at(it->second.inode).current;
+}
+
+}  // namespace cairn::fs
