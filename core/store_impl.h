@@ -35,6 +35,15 @@ struct Segment {
   format::SegmentSummary summary(std::uint64_t stream) const;
 };
 
+// Where a verified read starts: a frame whose chain hash is known (segment start,
+// checkpoint) or taken from the frame itself (a resume point after damage).
+struct StartPoint {
+  std::uint64_t offset = 0;
+  std::uint64_t byte_pos = 0;
+  bool from_checkpoint = false;
+  bool from_resume = false;
+};
+
 struct Stream {
   std::uint64_t id = 0;
   std::string dir;
@@ -90,6 +99,8 @@ struct Store::Impl {
 
   // --- reads (store_read.cc)
   Result<std::vector<Record>> read(Stream& s, std::uint64_t from, std::uint64_t max_bytes);
+  Result<std::vector<Record>> read_from(Stream& s, std::size_t si, StartPoint sp,
+                                        std::uint64_t from, std::uint64_t max_bytes);
   Status verify_stream(Stream& s, VerifyReport& out);
 };
 

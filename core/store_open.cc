@@ -139,6 +139,28 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   }
   std::sort(bases.begin(), bases.end());
 
+  // The header is synced before any record of a file is acknowledged, so a last file
+  // that never got a complete header held nothing: its creation was cut short.
+  while (!bases.empty()) {
+    const std::string name = format::segment_file_name(bases.back());
+    const std::string path = fs::join_path(sdir, name);
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, fs.open(path, {}));
+    CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_size, file->size());
+    Bytes head(format::kSegmentHeaderBytes);
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, head));
+    head.resize(got);
+    format::HeaderDecode hd = format::decode_segment_header(head);
+    if (file_size > format::kSegmentHeaderBytes || hd.status == format::HeaderStatus::ok ||
+        hd.status == format::HeaderStatus::bad_version) {
+      break;
+    }
+    CAIRN_TRY(fs.unlink(path));
+    report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, name));
+    REACHABLE("recovery removed a segment whose creation was cut short");
+    dir_changed = true;
+    bases.pop_back();
+  }
+
   for (std::size_t i = 0; i < bases.size(); ++i) {
     const bool last = i + 1 == bases.size();
     Segment seg;
@@ -164,14 +186,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     }
     const bool header_ok = hd.status == format::HeaderStatus::ok && hd.header.stream_id == id &&
                            hd.header.base_offset == seg.base_offset;
-    if (!header_ok && last && file_size <= format::kSegmentHeaderBytes) {
-      // The header is synced before any record of the file is acknowledged, so a file
-      // that never got a complete header held nothing: its creation was cut short.
-      CAIRN_TRY(fs.unlink(path));
-      report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, seg.name));
-      dir_changed = true;
-      continue;
-    }
     if (header_ok) {
       seg.anchor = hd.header.anchor;
     } else {
@@ -274,17 +288,10 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   if (dir_changed) CAIRN_TRY(fs.sync_dir(sdir));
   report.segments += s.segments.size();
 
-  if (s.segments.empty()) {
-    CAIRN_TRY(create_segment(s, 0, kZeroHash));
-  } else if (!s.active().file) {
-    // The last segment was sealed, and its successor's creation was cut short: it is the
-    // active segment again.
-    Segment& act = s.active();
-    act.sealed = false;
-    CAIRN_ASSIGN_OR_RETURN(act.file, fs.open(fs::join_path(sdir, act.name), {}));
-  }
+  if (s.segments.empty()) CAIRN_TRY(create_segment(s, 0, kZeroHash));
   Segment& act = s.active();
-  act.sealed = false;
+  ALWAYS(act.file != nullptr && !act.sealed, "recovery leaves one open, unsealed active segment",
+         {"stream", id});
   s.next_offset = act.next_offset;
   s.head = act.last_hash;
   s.durable_offset = s.next_offset;

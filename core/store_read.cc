@@ -22,13 +22,6 @@ std::size_t segment_for(const Stream& s, std::uint64_t offset) {
 
 // Where a verified read of `from` in `seg` starts: the latest of the segment start, a
 // checkpoint, or a resume point after damage, at or below `from`.
-struct StartPoint {
-  std::uint64_t offset = 0;
-  std::uint64_t byte_pos = 0;
-  bool from_checkpoint = false;
-  bool from_resume = false;
-};
-
 StartPoint start_for(const Segment& seg, std::uint64_t from) {
   StartPoint sp{seg.base_offset, format::kSegmentHeaderBytes, false, false};
   for (const format::CheckpointEntry& c : seg.checkpoints) {
@@ -54,16 +47,40 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
   std::vector<Record> out;
   if (from >= s.next_offset) return out;
 
-  std::size_t si = segment_for(s, from);
+  const std::size_t si = segment_for(s, from);
   StartPoint sp = start_for(s.segments[si], from);
+  REACHABLE("a verified read ran");
+  if (sp.from_checkpoint) REACHABLE("a verified read started from a checkpoint");
+  for (;;) {
+    auto result = read_from(s, si, sp, from, max_bytes);
+    if (result.ok() || result.error().code != Errc::corruption) return result;
+    // Damage between the start point and `from` must not make later records unreadable:
+    // restart at the last index entry past the damage (its chain seeded from that frame,
+    // as at a resume point). Reads of the damaged range itself still fail.
+    const Error& e = result.error();
+    const Segment& seg = s.segments[si];
+    if (!e.offset || *e.offset >= from || e.segment != seg.name) return result;
+    StartPoint next = sp;
+    for (const format::IndexEntry& entry : seg.entries) {
+      if (entry.offset > *e.offset && entry.offset <= from && entry.offset > next.offset) {
+        next = {entry.offset, entry.byte_pos, false, true};
+      }
+    }
+    if (next.offset == sp.offset) return result;
+    SOMETIMES(true, "a verified read restarted past damage");
+    sp = next;
+  }
+}
+
+Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, StartPoint sp,
+                                                   std::uint64_t from, std::uint64_t max_bytes) {
+  std::vector<Record> out;
   std::uint64_t expected = sp.offset;
   std::uint64_t pos = sp.byte_pos;
   ChainHash hash = s.segments[si].anchor;
   bool seeded = !sp.from_resume && (sp.from_checkpoint || s.segments[si].anchor_known);
   std::uint64_t total = 0;
   bool done = false;
-  REACHABLE("a verified read ran");
-  if (sp.from_checkpoint) REACHABLE("a verified read started from a checkpoint");
 
   for (; si < s.segments.size() && !done; ++si) {
     Segment& seg = s.segments[si];
