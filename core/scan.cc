@@ -64,17 +64,25 @@ Result<std::optional<Resync>> find_valid_after(FrameReader& reader, std::uint64_
   return std::optional<Resync>();
 }
 
-// Number of consecutive valid frames starting at pos with offsets from `offset` on.
-Result<std::uint64_t> count_run(FrameReader& reader, std::uint64_t pos, std::uint64_t offset,
-                                const ScanInput& in) {
-  std::uint64_t n = 0;
+struct Run {
+  std::uint64_t frames = 0;
+  std::uint64_t max_durable_offset = 0;
+};
+
+// The run of consecutive valid frames starting at pos with offsets from `offset` on.
+// Frames of one batch share a durable_offset; later batches carry larger ones, so the
+// whole run says best how far the log was durable when it was written.
+Result<Run> follow_run(FrameReader& reader, std::uint64_t pos, std::uint64_t offset,
+                       const ScanInput& in) {
+  Run run;
   while (pos < in.file_size) {
     CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(pos));
-    if (d.status != FrameStatus::ok || d.header.offset != offset + n) break;
+    if (d.status != FrameStatus::ok || d.header.offset != offset + run.frames) break;
+    run.max_durable_offset = std::max(run.max_durable_offset, d.header.durable_offset);
     pos += d.frame_bytes;
-    ++n;
+    ++run.frames;
   }
-  return n;
+  return run;
 }
 
 std::string describe(const FrameDecode& d, std::uint64_t expected) {
@@ -157,7 +165,11 @@ Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher
     r.tail_reason = describe(d, s.next_offset);
     CAIRN_ASSIGN_OR_RETURN(std::optional<Resync> found,
                            find_valid_after(reader, s.pos + 1, s.next_offset, in));
-    const bool durable_damage = found && found->header.durable_offset > s.next_offset;
+    Run run;
+    if (found) {
+      CAIRN_ASSIGN_OR_RETURN(run, follow_run(reader, found->pos, found->header.offset, in));
+    }
+    const bool durable_damage = found && run.max_durable_offset > s.next_offset;
     if (durable_damage && !canary_on(Canary::mid_log_corruption_truncated)) {
       // Valid data follows, and it was written when this range was already durable:
       // this is damage, not a torn write. Report it and keep everything after it.
@@ -176,10 +188,7 @@ Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher
       uncommitted_records = 0;
       continue;
     }
-    if (found) {
-      CAIRN_ASSIGN_OR_RETURN(tail_extra_records,
-                             count_run(reader, found->pos, found->header.offset, in));
-    }
+    tail_extra_records = run.frames;
     break;
   }
 

@@ -250,12 +250,13 @@ Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
     in.max_record_bytes = options.max_record_bytes;
     in.index_interval_bytes = options.index_interval_bytes;
     CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+    const bool log_damaged = !r.damage.empty() || r.tail_bytes > 0;
     for (Finding& f : r.damage) out.findings.push_back(std::move(f));
     if (r.tail_bytes > 0) {
       add(r.valid_end, r.next_offset,
           fmt::format("{} bytes after the last complete batch: {}", r.tail_bytes, r.tail_reason));
     }
-    if (seg.sealed) {
+    if (seg.sealed && !log_damaged) {  // a damaged log explains a disagreeing index
       const std::string idx_name = format::index_file_name(seg.base_offset);
       auto bytes = fs::read_file(fs, fs::join_path(s.dir, idx_name), 1ull << 30);
       if (bytes.ok()) {

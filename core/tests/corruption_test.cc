@@ -319,3 +319,28 @@ TEST_CASE("a segment whose creation was cut short is removed") {
   CHECK(store->stats(1)->next_offset == 5);
   REQUIRE(store->append(1, payload_for(1, 5)).ok());
 }
+
+TEST_CASE("damage to the first record of a batch, with later batches after it, is damage") {
+  // Regression: frames of one batch share a durable_offset, so the frame right after the
+  // damaged one (same batch) alone cannot show the range was durable; later batches do.
+  PosixEnv env;
+  {
+    auto store = open_store(env, no_checkpoints());
+    for (std::uint64_t b = 0; b < 5; ++b) {
+      std::vector<Bytes> batch;
+      for (std::uint64_t i = 0; i < 4; ++i) batch.push_back(payload_for(1, b * 4 + i));
+      REQUIRE(store->append(1, batch).ok());
+    }
+    REQUIRE(store->close().ok());
+  }
+  auto segs = segments(env, 1);
+  Bytes file = read_all(segs[0]);
+  const std::uint64_t pos8 = frame_pos(file, 8);  // first record of the third batch
+  file[pos8 + 90] ^= 0x04;
+  write_all_bytes(segs[0], file);
+  auto store = open_store(env, no_checkpoints());
+  CHECK(store->recovery_report().torn_tails.empty());
+  REQUIRE(store->recovery_report().damage.size() == 1);
+  CHECK(store->recovery_report().damage[0].offset == 8);
+  CHECK(store->stats(1)->next_offset == 20);
+}
