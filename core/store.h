@@ -89,6 +89,10 @@ struct RecoveryReport {
   std::uint64_t streams = 0;
   std::uint64_t segments = 0;
   std::uint64_t indexes_rebuilt = 0;
+  // Index sidecars that were present but unreadable or inconsistent with their segment
+  // ("stream-X/seg-N.idx"). A missing sidecar is normal after a crash during rotation;
+  // an invalid one means a replacement was not atomic or the file was damaged at rest.
+  std::vector<std::string> invalid_indexes;
   bool clean() const { return torn_tails.empty() && damage.empty(); }
   std::string to_string() const;
 };

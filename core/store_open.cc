@@ -161,6 +161,18 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     bases.pop_back();
   }
 
+  // The active segment has no sidecar. One left from an earlier sealing (before its
+  // successor's creation was cut short) would go stale as the segment grows.
+  if (!bases.empty()) {
+    const std::string idx_name = format::index_file_name(bases.back());
+    if (std::find(names.begin(), names.end(), idx_name) != names.end()) {
+      CAIRN_TRY(fs.unlink(fs::join_path(sdir, idx_name)));
+      report.actions.push_back(fmt::format("stream {}: removed the sidecar of active {}", id,
+                                           format::segment_file_name(bases.back())));
+      dir_changed = true;
+    }
+  }
+
   for (std::size_t i = 0; i < bases.size(); ++i) {
     const bool last = i + 1 == bases.size();
     Segment seg;
@@ -225,10 +237,17 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
                                     (file_size / format::kFrameHeaderBytes + 1) *
                                         (format::kIndexEntryBytes + format::kCheckpointEntryBytes);
         auto bytes = fs::read_file(fs, fs::join_path(sdir, idx_name), bound);
+        if (!bytes.ok() && bytes.error().code != Errc::not_found) {
+          // Unreadable now (an I/O error) is not evidence of a torn replacement.
+          report.actions.push_back(fmt::format("stream {}: index {} unreadable ({}); scanning the log",
+                                               id, idx_name, bytes.error().to_string()));
+        }
         if (bytes.ok()) {
           auto sum = format::decode_index(*bytes, idx_name);
-          if (sum.ok() && index_matches(*sum, id, seg.base_offset, file_size, *file,
-                                        options.max_record_bytes)) {
+          const bool matches = sum.ok() && index_matches(*sum, id, seg.base_offset, file_size, *file,
+                                                         options.max_record_bytes);
+          if (!matches) report.invalid_indexes.push_back(format::stream_dir_name(id) + "/" + idx_name);
+          if (matches) {
             seg.next_offset = sum->next_offset;
             seg.size_bytes = sum->segment_bytes;
             seg.first_ts = sum->first_timestamp_us;

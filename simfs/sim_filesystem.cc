@@ -330,6 +330,7 @@ Status SimFileSystem::begin_op(const char* name, const std::string& path, bool i
   ++ops_;
   if (!powered_off_ && power_off_at_ != 0 && ops_ >= power_off_at_) {
     powered_off_ = true;
+    power_off_op_ = std::string(name) + " " + path;
     trace_line(fmt::format("POWER OFF at op {} ({} {})", ops_, name, path));
   }
   if (powered_off_) return fs_error(Errc::io_error, std::string(name) + ": power is off", path);
@@ -507,6 +508,8 @@ Result<bool> SimFileSystem::exists(const std::string& raw) {
   trace_line(fmt::format("exists {} -> {}", path, found));
   return found;
 }
+
+void SimFileSystem::clear_sticky_read_errors() { impl_->bad_sectors.clear(); }
 
 void SimFileSystem::arm_power_off(std::uint64_t n) { power_off_at_ = ops_ + std::max<std::uint64_t>(n, 1); }
 

@@ -111,6 +111,10 @@ class SimFileSystem final : public FileSystem {
   void crash();
   // After an armed power-off: crash() and power on.
   void restart() { crash(); }
+  // "op path" of the operation at which power was last lost ("" when none).
+  const std::string& power_off_op() const { return power_off_op_; }
+  // Replaces every sector that fails reads for good (an operator swapping the disk).
+  void clear_sticky_read_errors();
 
   // ---- faults at rest
   // Flips one bit of durable data; returns false when byte_pos is past the durable size.
@@ -157,6 +161,7 @@ class SimFileSystem final : public FileSystem {
   std::uint64_t ops_ = 0;
   std::uint64_t power_off_at_ = 0;  // 0: not armed
   bool powered_off_ = false;
+  std::string power_off_op_;
   std::uint64_t generation_ = 0;    // bumped at every crash; older Files are dead
 
   // Counts an operation and applies power-off and latency. Returns io_error when off.

@@ -1,0 +1,274 @@
+#include "sim/oracle.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/format.h"
+#include "properties/properties.h"
+
+namespace cairn::sim {
+
+void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r) {
+  OracleStream& s = streams_[stream];
+  const std::uint64_t id = next_batch_id_++;
+  const std::uint32_t size = static_cast<std::uint32_t>(batch.size() + (r.checkpoint_offset ? 1 : 0));
+  s.acked.resize(r.first_offset);
+  for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i]});
+  if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}});
+  s.next = s.acked.size();
+  s.maybe.erase(s.maybe.lower_bound(r.first_offset), s.maybe.lower_bound(s.next));
+}
+
+void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch) {
+  OracleStream& s = streams_[stream];
+  const std::uint64_t id = next_batch_id_++;
+  // The batch may have reached the disk, with or without a trailing checkpoint.
+  for (std::uint32_t i = 0; i < batch.size(); ++i) {
+    s.maybe[s.next + i].push_back(Attempt{id, i, static_cast<std::uint32_t>(batch.size()), false, batch[i]});
+  }
+  const std::uint32_t with_cp = static_cast<std::uint32_t>(batch.size() + 1);
+  for (std::uint32_t i = 0; i < batch.size(); ++i) {
+    s.maybe[s.next + i].push_back(Attempt{id + 1, i, with_cp, false, batch[i]});
+  }
+  s.maybe[s.next + batch.size()].push_back(Attempt{id + 1, with_cp - 1, with_cp, true, {}});
+  ++next_batch_id_;
+}
+
+void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset) {
+  OracleStream& s = streams_[stream];
+  s.acked.resize(offset);
+  s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}});
+  s.next = s.acked.size();
+  s.maybe.erase(s.maybe.lower_bound(offset), s.maybe.end());
+}
+
+void Oracle::checkpoint_failed(std::uint64_t stream) {
+  OracleStream& s = streams_[stream];
+  s.maybe[s.next].push_back(Attempt{next_batch_id_++, 0, 1, true, {}});
+}
+
+std::string Oracle::durable(std::uint64_t stream, std::uint64_t d) {
+  OracleStream& s = streams_[stream];
+  if (d < s.durable) {
+    return fmt::format("stream {}: durable_offset went back from {} to {}", stream, s.durable, d);
+  }
+  if (d > s.next) {
+    return fmt::format("stream {}: durable_offset {} is past the next offset {}", stream, d, s.next);
+  }
+  s.durable = d;
+  return {};
+}
+
+std::string Oracle::purge_ok(std::uint64_t stream, const StreamStats& st) {
+  OracleStream& s = streams_[stream];
+  s.purge_in_flight = false;
+  if (st.first_offset < s.first) {
+    return fmt::format("stream {}: purge moved the first offset back from {} to {}", stream, s.first,
+                       st.first_offset);
+  }
+  if (st.next_offset != s.next) {
+    return fmt::format("stream {}: purge changed the next offset from {} to {}", stream, s.next,
+                       st.next_offset);
+  }
+  s.first = st.first_offset;
+  return {};
+}
+
+void Oracle::at_rest(std::uint64_t stream, bool index_file) {
+  OracleStream& s = streams_[stream];
+  (index_file ? s.at_rest_index : s.at_rest_log) = true;
+}
+
+std::uint64_t Oracle::acknowledged_records() const {
+  std::uint64_t n = 0;
+  for (const auto& [id, s] : streams_) n += s.acked.size();
+  return n;
+}
+
+std::string Oracle::error_allowed(const OracleStream& s, const Error& e, const char* during) const {
+  if (e.code == Errc::corruption && s.at_rest_log) return {};
+  if (e.code == Errc::io_error && swarm_.read_errors) return {};
+  return fmt::format("{} failed with no injected fault to explain it: {}", during, e.to_string());
+}
+
+std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from,
+                               const Result<std::vector<Record>>& r) {
+  OracleStream& s = streams_[stream];
+  if (!r.ok()) return error_allowed(s, r.error(), "a read");
+  std::uint64_t at = from;
+  std::uint64_t last_ts = 0;
+  for (const Record& rec : *r) {
+    if (rec.offset != at) {
+      return fmt::format("stream {}: read from {} returned offset {} where {} belongs", stream, from,
+                         rec.offset, at);
+    }
+    if (at >= s.acked.size()) {
+      return fmt::format("stream {}: read returned offset {} past the acknowledged end {}", stream, at,
+                         s.acked.size());
+    }
+    const Attempt& want = s.acked[at];
+    const bool kind_ok = want.checkpoint == (rec.kind == RecordKind::checkpoint);
+    if (!kind_ok || (!want.checkpoint && rec.payload != want.payload)) {
+      return fmt::format("stream {}: read served wrong bytes at offset {} ({} bytes, expected {})",
+                         stream, at, rec.payload.size(), want.payload.size());
+    }
+    if (rec.timestamp_us < last_ts) {
+      return fmt::format("stream {}: timestamps decrease at offset {}", stream, at);
+    }
+    last_ts = rec.timestamp_us;
+    ++at;
+  }
+  return {};
+}
+
+std::string Oracle::check_verify(const Result<VerifyReport>& r) {
+  if (!r.ok()) {
+    if (r.error().code == Errc::io_error && swarm_.read_errors) return {};
+    return "verify failed: " + r.error().to_string();
+  }
+  for (const Finding& f : r->findings) {
+    const OracleStream& s = streams_[f.stream];
+    if (!s.at_rest_log && !(s.at_rest_index && f.what.rfind("index sidecar", 0) == 0)) {
+      return "verify reported damage with no injected fault to explain it: " + f.to_string();
+    }
+  }
+  return {};
+}
+
+std::string Oracle::check_recovery(Store& store) {
+  const RecoveryReport& rep = store.recovery_report();
+  for (const Finding& f : rep.damage) {
+    if (!streams_[f.stream].at_rest_log) {
+      return "recovery reported damage with no injected fault to explain it: " + f.to_string();
+    }
+  }
+  for (const std::string& idx : rep.invalid_indexes) {
+    auto id = format::parse_stream_dir_name(idx.substr(0, idx.find('/')));
+    const OracleStream& s = streams_[id.value_or(0)];
+    if (!s.at_rest_index && !s.at_rest_log) {
+      return "an index sidecar was torn (it is replaced atomically) with no fault at rest: " + idx;
+    }
+  }
+  for (std::uint64_t id : store.streams()) {
+    if (!streams_.count(id)) streams_[id];  // created by an append that then failed
+  }
+  for (auto& [id, s] : streams_) {
+    std::string failure = check_stream_recovery(store, id, s);
+    if (!failure.empty()) return failure;
+  }
+  return {};
+}
+
+std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s) {
+  const std::uint64_t durable = s.durable;
+  auto st = store.stats(id);
+  if (!st.ok()) {
+    if (durable > 0) return fmt::format("stream {} with {} durable records vanished", id, durable);
+    OracleStream fresh;
+    fresh.at_rest_log = s.at_rest_log;
+    fresh.at_rest_index = s.at_rest_index;
+    s = std::move(fresh);
+    return {};
+  }
+  const std::uint64_t first = st->first_offset;
+  const std::uint64_t next = st->next_offset;
+  if (first < s.first || (!s.purge_in_flight && first != s.first)) {
+    return fmt::format("stream {}: first retained offset {} after recovery, expected {}", id, first, s.first);
+  }
+  if (next < durable) {
+    // Durable records may be lost only to injected damage at rest, and with sync=always
+    // only the last batch (later batches would prove the damaged range durable).
+    bool allowed = s.at_rest_log;
+    if (allowed && swarm_.sync == "always") {
+      for (std::uint64_t o = next; o < durable; ++o) {
+        allowed = allowed && s.acked[o].batch_id == s.acked[next].batch_id;
+      }
+    }
+    if (!allowed) {
+      return fmt::format("stream {}: durable records {}..{} lost (recovered up to {})", id, next,
+                         durable - 1, next);
+    }
+    SOMETIMES(true, "durable records lost to injected damage were reported, not served");
+  }
+
+  std::vector<Attempt> survived;
+  survived.reserve(static_cast<std::size_t>(next));
+  std::copy(s.acked.begin(), s.acked.begin() + static_cast<long>(std::min<std::uint64_t>(first, s.acked.size())),
+            std::back_inserter(survived));
+  survived.resize(static_cast<std::size_t>(first));
+  if (s.chain.size() > first) s.chain.resize(static_cast<std::size_t>(first));
+  bool chain_known = s.chain.size() == first;
+  const Attempt* last_match = nullptr;
+  std::uint64_t at = first;
+  int errors = 0;
+  while (at < next) {
+    auto r = store.read(id, at, 64 * 1024);
+    if (!r.ok()) {
+      std::string why = error_allowed(s, r.error(), "a read after recovery");
+      if (!why.empty()) return fmt::format("stream {} offset {}: {}", id, at, why);
+      if (++errors > 1000) return fmt::format("stream {}: reads after recovery keep failing", id);
+      survived.push_back(at < s.acked.size() ? s.acked[at] : Attempt{});
+      chain_known = false;
+      ++at;  // the damaged record cannot be checked; the next read restarts past it
+      continue;
+    }
+    for (const Record& rec : *r) {
+      const std::uint64_t o = rec.offset;
+      if (o != at) return fmt::format("stream {}: recovered offsets jump from {} to {}", id, at, o);
+      const bool is_cp = rec.kind == RecordKind::checkpoint;
+      auto matches = [&](const Attempt& a) { return a.checkpoint == is_cp && (is_cp || a.payload == rec.payload); };
+      const Attempt* match = nullptr;
+      if (o < s.acked.size() && matches(s.acked[o])) match = &s.acked[o];
+      if (o < durable && !match) {
+        return fmt::format("stream {}: durable record {} came back with wrong bytes", id, o);
+      }
+      if (!match && o >= durable) {
+        auto it = s.maybe.find(o);
+        if (it != s.maybe.end()) {
+          for (const Attempt& a : it->second) {
+            if (matches(a)) {
+              match = &a;
+              break;
+            }
+          }
+        }
+      }
+      if (!match) return fmt::format("stream {}: recovered record {} was never written", id, o);
+      if (is_cp) {
+        auto cp = format::decode_checkpoint(rec.payload);
+        if (!cp || cp->record_count != o) {
+          return fmt::format("stream {}: checkpoint {} has a malformed payload", id, o);
+        }
+        const ChainHash& prev = o == 0 ? kZeroHash : s.chain.back();
+        if (chain_known && (o == 0 || s.chain.size() == o) && cp->chain_hash != prev) {
+          return fmt::format("stream {}: checkpoint {} disagrees with the chain the oracle computed", id, o);
+        }
+      }
+      if (chain_known && s.chain.size() == o) {
+        const ChainHash& prev = o == 0 ? kZeroHash : s.chain.back();
+        s.chain.push_back(hasher_.next(prev, o, rec.kind, rec.timestamp_us, rec.payload));
+      } else {
+        chain_known = false;
+      }
+      survived.push_back(*match);
+      last_match = &survived.back();
+      ++at;
+    }
+  }
+  if (next > durable && last_match != nullptr && last_match->index + 1 != last_match->batch_size) {
+    return fmt::format("stream {}: recovery kept part of a batch (record {} of {} at offset {})", id,
+                       last_match->index + 1, last_match->batch_size, next - 1);
+  }
+  if (next > durable) SOMETIMES(true, "recovery kept records that were written but not yet durable");
+  s.acked = std::move(survived);
+  s.maybe.clear();
+  s.next = next;
+  s.durable = next;  // recovery syncs what it keeps
+  s.first = first;
+  s.purge_in_flight = false;
+  if (!chain_known) s.chain.clear();
+  return {};
+}
+
+}  // namespace cairn::sim

@@ -1,0 +1,76 @@
+// The oracle: a model of what was written and what was acknowledged, per stream, and the
+// checks of the durability and corruption contracts after every operation and every
+// recovery (see "The oracle's rules" in sim/README.md).
+//
+// Every check returns "" when the store behaved, or a sentence saying what it did wrong.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/chain.h"
+#include "core/store.h"
+#include "sim/swarm.h"
+
+namespace cairn::sim {
+
+// One record of one append attempt.
+struct Attempt {
+  std::uint64_t batch_id = 0;
+  std::uint32_t index = 0;       // position in its batch
+  std::uint32_t batch_size = 1;  // records in the batch, a trailing checkpoint included
+  bool checkpoint = false;
+  Bytes payload;                 // data records only
+};
+
+struct OracleStream {
+  std::vector<Attempt> acked;                       // by offset: what the store confirmed
+  std::map<std::uint64_t, std::vector<Attempt>> maybe;  // failed attempts, by offset
+  std::vector<ChainHash> chain;                     // h(o) as the oracle computed it
+  std::uint64_t next = 0;       // the store's next offset, as last observed
+  std::uint64_t durable = 0;    // acknowledged durable: every offset below survives
+  std::uint64_t first = 0;      // first retained offset
+  bool at_rest_log = false;     // at-rest damage was injected into one of its segments
+  bool at_rest_index = false;   // ... or into one of its index sidecars
+  bool purge_in_flight = false;
+};
+
+class Oracle {
+ public:
+  explicit Oracle(const Swarm& swarm) : swarm_(swarm) {}
+
+  void append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r);
+  void append_failed(std::uint64_t stream, const std::vector<Bytes>& batch);
+  void checkpoint_ok(std::uint64_t stream, std::uint64_t offset);
+  void checkpoint_failed(std::uint64_t stream);
+  // The store reported durable_offset d for a stream. Returns a failure if it went back.
+  std::string durable(std::uint64_t stream, std::uint64_t d);
+  void purge_started(std::uint64_t stream) { streams_[stream].purge_in_flight = true; }
+  std::string purge_ok(std::uint64_t stream, const StreamStats& st);
+  void at_rest(std::uint64_t stream, bool index_file);
+
+  // A read of `stream` from `from` during the run.
+  std::string check_read(std::uint64_t stream, std::uint64_t from,
+                         const Result<std::vector<Record>>& r);
+  std::string check_verify(const Result<VerifyReport>& r);
+  // After a restart: everything the store recovered, against what was acknowledged.
+  // Rebases the model on what survived.
+  std::string check_recovery(Store& store);
+
+  const std::map<std::uint64_t, OracleStream>& streams() const { return streams_; }
+  std::uint64_t acknowledged_records() const;
+
+ private:
+  std::string check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s);
+  std::string error_allowed(const OracleStream& s, const Error& e, const char* during) const;
+
+  const Swarm& swarm_;
+  std::map<std::uint64_t, OracleStream> streams_;
+  std::uint64_t next_batch_id_ = 1;
+  ChainHasher hasher_;
+};
+
+}  // namespace cairn::sim

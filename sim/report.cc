@@ -1,0 +1,65 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace cairn::sim {
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string result_json(const SeedResult& r, const std::string& replay) {
+  nlohmann::json faults = nlohmann::json::object();
+  for (int f = 0; f < fs::kFaultFamilyCount; ++f) {
+    faults[fs::fault_family_name(static_cast<fs::FaultFamily>(f))] = r.faults[static_cast<std::size_t>(f)];
+  }
+  nlohmann::json j = {{"seed", r.seed},
+                      {"passed", r.passed},
+                      {"failure", r.failure},
+                      {"digest", fmt::format("{:016x}", r.digest)},
+                      {"events", r.events},
+                      {"fs_ops", r.fs_ops},
+                      {"crashes", r.crashes},
+                      {"crashes_in_recovery", r.crashes_in_recovery},
+                      {"records_acknowledged", r.records_acknowledged},
+                      {"sim_time_us", r.sim_time_us},
+                      {"faults", faults}};
+  if (!r.passed) j["replay"] = replay;
+  return j.dump();
+}
+
+std::string junit_xml(const std::vector<SeedResult>& results, double wall_seconds,
+                      const std::vector<std::string>& replays) {
+  std::size_t failures = 0;
+  for (const SeedResult& r : results) failures += r.passed ? 0 : 1;
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuite name=\"cairn-sim\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+                     results.size(), failures, wall_seconds);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const SeedResult& r = results[i];
+    out += fmt::format("  <testcase classname=\"cairn-sim\" name=\"seed {}\">", r.seed);
+    if (!r.passed) {
+      out += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(r.failure),
+                         xml_escape(i < replays.size() ? replays[i] : ""));
+    }
+    out += "</testcase>\n";
+  }
+  out += "</testsuite>\n";
+  return out;
+}
+
+}  // namespace cairn::sim

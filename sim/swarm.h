@@ -1,0 +1,68 @@
+// Swarm configuration: everything a simulated run varies, derived from its seed (swarm
+// testing: each seed turns some fault families fully off and picks its own rates,
+// workload mix, record sizes, segment size, sync policy, checkpoint interval, stream
+// count and crash rate). Any value can be overridden by name (`--set key=value`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cairn::sim {
+
+struct Swarm {
+  // Fault families (SimFileSystem) and their rates in parts per million.
+  bool lost_writes = false;
+  std::uint32_t lost_write_ppm = 0;
+  bool torn_writes = false;
+  std::uint32_t torn_write_ppm = 0;
+  bool extension_garbage = false;
+  bool dir_reverts = false;
+  std::uint32_t dir_revert_ppm = 0;
+  bool read_errors = false;
+  std::uint32_t read_error_ppm = 0;
+  bool fsync_failures = false;
+  std::uint32_t fsync_failure_ppm = 0;
+  bool write_errors = false;
+  std::uint32_t write_error_ppm = 0;
+  bool misdirected_writes = false;
+  // At-rest damage injected by the bit-rot actor.
+  bool bit_flips = false;
+  bool tampering = false;      // payload edited with its CRC fixed
+  bool index_lies = false;     // a sidecar rewritten with a wrong entry and a valid CRC
+  // Crashes.
+  std::uint32_t crash_ppm = 0;           // chance per scheduled event of a crash event
+  std::uint32_t crash_in_recovery_ppm = 0;  // chance that a restart loses power again
+  std::uint32_t power_off_window_ops = 1;   // a crash lands within this many fs operations
+  // Workload.
+  std::uint32_t streams = 1;
+  std::uint32_t record_bytes_min = 1;
+  std::uint32_t record_bytes_max = 64;
+  std::uint32_t batch_max = 1;
+  std::uint64_t max_segment_bytes = 4096;
+  std::uint64_t index_interval_bytes = 256;
+  std::uint64_t checkpoint_interval = 0;
+  std::string sync = "always";
+  bool full_scan_on_open = false;
+  // Actor mean intervals in simulated microseconds (smaller: more often).
+  std::uint64_t write_interval_us = 100;
+  std::uint64_t read_interval_us = 300;
+  std::uint64_t checkpoint_interval_us = 2000;
+  std::uint64_t sync_interval_us = 500;
+  std::uint64_t purge_interval_us = 3000;
+  std::uint64_t verify_interval_us = 5000;
+  std::uint64_t bitrot_interval_us = 4000;
+  std::uint64_t latency_max_us = 20;
+
+  // Derives the configuration of `seed`.
+  static Swarm from_seed(std::uint64_t seed);
+  // Every field as (name, value text), in a fixed order.
+  std::vector<std::pair<std::string, std::string>> fields() const;
+  // Sets a field by name from text. Returns "" or an error message.
+  std::string set(const std::string& name, const std::string& value);
+  // The printable configuration block.
+  std::string block() const;
+};
+
+}  // namespace cairn::sim
