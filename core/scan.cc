@@ -67,6 +67,7 @@ Result<std::optional<Resync>> find_valid_after(FrameReader& reader, std::uint64_
 struct Run {
   std::uint64_t frames = 0;
   std::uint64_t max_durable_offset = 0;
+  std::uint64_t end_pos = 0;  // byte after the run's last frame
 };
 
 // The run of consecutive valid frames starting at pos with offsets from `offset` on.
@@ -82,6 +83,7 @@ Result<Run> follow_run(FrameReader& reader, std::uint64_t pos, std::uint64_t off
     pos += d.frame_bytes;
     ++run.frames;
   }
+  run.end_pos = pos;
   return run;
 }
 
@@ -165,9 +167,15 @@ Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher
     r.tail_reason = describe(d, s.next_offset);
     CAIRN_ASSIGN_OR_RETURN(std::optional<Resync> found,
                            find_valid_after(reader, s.pos + 1, s.next_offset, in));
+    // Judge by every valid frame after this point, across further damaged ranges too:
+    // the first run may end at older damage before a later batch proves durability.
     Run run;
-    if (found) {
-      CAIRN_ASSIGN_OR_RETURN(run, follow_run(reader, found->pos, found->header.offset, in));
+    for (std::optional<Resync> at = found; at;) {
+      CAIRN_ASSIGN_OR_RETURN(Run more, follow_run(reader, at->pos, at->header.offset, in));
+      run.frames += more.frames;
+      run.max_durable_offset = std::max(run.max_durable_offset, more.max_durable_offset);
+      const std::uint64_t next_pos = std::max(more.end_pos, at->pos + 1);
+      CAIRN_ASSIGN_OR_RETURN(at, find_valid_after(reader, next_pos, at->header.offset + more.frames, in));
     }
     const bool durable_damage = found && run.max_durable_offset > s.next_offset;
     if (durable_damage && !canary_on(Canary::mid_log_corruption_truncated)) {

@@ -166,7 +166,14 @@ Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const C
   CAIRN_ASSIGN_OR_RETURN(seg.file, fs.open(path, fs::OpenOptions{.create = true, .truncate = true}));
   Bytes header;
   format::encode_segment_header({s.id, base_offset, anchor}, header);
-  CAIRN_TRY(fs::write_all(*seg.file, 0, header));
+  Status written = fs::write_all(*seg.file, 0, header);
+  if (!written.ok()) {
+    // Leave no header-less file behind: the records of this base offset may yet go to
+    // the current segment. (Recovery removes one left anyway.)
+    seg.file.reset();
+    (void)fs.unlink(path);
+    return written;
+  }
   Status synced = seg.file->sync();
   if (!synced.ok()) return fail_stop(std::move(synced).error());
   // The directory entry must be durable before any record in the file is acknowledged.

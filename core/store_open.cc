@@ -46,8 +46,9 @@ Status validate(const Options& o) {
 
 // Checks a sealed segment's index sidecar against the segment file: identity, size, and
 // that its first and last entries land on frame boundaries holding the offsets they name.
-bool index_matches(const format::SegmentSummary& sum, std::uint64_t stream, std::uint64_t base,
-                   std::uint64_t file_size, fs::File& file, std::uint32_t max_record_bytes) {
+// Errors: io_error when a frame cannot be read (a read error is not a mismatch).
+Result<bool> index_matches(const format::SegmentSummary& sum, std::uint64_t stream, std::uint64_t base,
+                           std::uint64_t file_size, fs::File& file, std::uint32_t max_record_bytes) {
   if (sum.stream_id != stream || sum.base_offset != base || sum.segment_bytes != file_size) {
     return false;
   }
@@ -58,17 +59,30 @@ bool index_matches(const format::SegmentSummary& sum, std::uint64_t stream, std:
   }
   FrameReader reader(file, file_size, max_record_bytes);
   for (const format::IndexEntry* e : {&sum.entries.front(), &sum.entries.back()}) {
-    auto d = reader.at(e->byte_pos);
-    if (!d.ok() || d->status != format::FrameStatus::ok || d->header.offset != e->offset) return false;
+    CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(e->byte_pos));
+    if (d.status != format::FrameStatus::ok || d.header.offset != e->offset) return false;
   }
   for (const format::CheckpointEntry& c : sum.checkpoints) {
-    auto d = reader.at(c.byte_pos);
-    if (!d.ok() || d->status != format::FrameStatus::ok || d->header.offset != c.offset ||
-        d->header.kind != static_cast<std::uint8_t>(RecordKind::checkpoint)) {
+    CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(c.byte_pos));
+    if (d.status != format::FrameStatus::ok || d.header.offset != c.offset ||
+        d.header.kind != static_cast<std::uint8_t>(RecordKind::checkpoint)) {
       return false;
     }
   }
   return true;
+}
+
+// Reads [0, end) of the file and writes it back in place.
+Status rewrite_prefix(fs::File& file, std::uint64_t end) {
+  constexpr std::size_t kChunkBytes = 1 << 20;
+  Bytes buf;
+  for (std::uint64_t pos = 0; pos < end; pos += kChunkBytes) {
+    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, end - pos)));
+    CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file, pos, buf));
+    if (n != buf.size()) return make_error(Errc::io_error, "segment shrank while recovering it");
+    CAIRN_TRY(fs::write_all(file, pos, buf));
+  }
+  return {};
 }
 
 void fill_from_scan(Segment& seg, const ScanResult& r) {
@@ -105,6 +119,7 @@ Status Store::Impl::recover() {
     CAIRN_TRY(fs.sync_dir(parent_dir(dir)));
   }
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
+  CAIRN_TRY(fs.sync_dir(dir));
   for (const std::string& name : names) {
     auto id = format::parse_stream_dir_name(name);
     if (id) CAIRN_TRY(recover_stream(*id, fs::join_path(dir, name)));
@@ -139,10 +154,11 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   }
   std::sort(bases.begin(), bases.end());
 
-  // The header is synced before any record of a file is acknowledged, so a last file
-  // that never got a complete header held nothing: its creation was cut short.
-  while (!bases.empty()) {
-    const std::string name = format::segment_file_name(bases.back());
+  // The header is synced before any record of a file is acknowledged, and a segment is
+  // sealed only once it holds records, so a file of at most a header's size without a
+  // valid header never held anything: its creation was cut short.
+  for (auto it = bases.begin(); it != bases.end();) {
+    const std::string name = format::segment_file_name(*it);
     const std::string path = fs::join_path(sdir, name);
     CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, fs.open(path, {}));
     CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_size, file->size());
@@ -152,13 +168,14 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     format::HeaderDecode hd = format::decode_segment_header(head);
     if (file_size > format::kSegmentHeaderBytes || hd.status == format::HeaderStatus::ok ||
         hd.status == format::HeaderStatus::bad_version) {
-      break;
+      ++it;
+      continue;
     }
     CAIRN_TRY(fs.unlink(path));
     report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, name));
     REACHABLE("recovery removed a segment whose creation was cut short");
     dir_changed = true;
-    bases.pop_back();
+    it = bases.erase(it);
   }
 
   // The active segment has no sidecar. One left from an earlier sealing (before its
@@ -244,8 +261,11 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
         }
         if (bytes.ok()) {
           auto sum = format::decode_index(*bytes, idx_name);
-          const bool matches = sum.ok() && index_matches(*sum, id, seg.base_offset, file_size, *file,
-                                                         options.max_record_bytes);
+          bool matches = false;
+          if (sum.ok()) {
+            CAIRN_ASSIGN_OR_RETURN(matches, index_matches(*sum, id, seg.base_offset, file_size, *file,
+                                                          options.max_record_bytes));
+          }
           if (!matches) report.invalid_indexes.push_back(format::stream_dir_name(id) + "/" + idx_name);
           if (matches) {
             seg.next_offset = sum->next_offset;
@@ -294,8 +314,11 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
         report.torn_tails.push_back(t);
         REACHABLE("recovery truncated a torn tail", {"stream", id}, {"bytes", r.tail_bytes});
       }
-      // What survived the crash may sit only in the page cache: make it durable before
-      // calling it durable.
+      // What survived may sit only in the page cache, and after a failed fsync the kernel
+      // marks such pages clean, so a plain fsync would not write them (fsyncgate). Write
+      // the kept bytes again, then sync: only then are they durable. Bounded by the
+      // segment size, so open time does not grow with the log.
+      CAIRN_TRY(rewrite_prefix(*file, r.valid_end));
       Status synced = file->sync();
       if (!synced.ok()) return std::move(synced).error();
       seg.file = std::move(file);
@@ -304,7 +327,10 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     if (!seg.damage.empty()) REACHABLE("recovery reported damage", {"stream", id});
     s.segments.push_back(std::move(seg));
   }
-  if (dir_changed) CAIRN_TRY(fs.sync_dir(sdir));
+  // Entries made before a failed directory fsync may still be only in memory: sync the
+  // directory whether or not recovery changed it.
+  (void)dir_changed;
+  CAIRN_TRY(fs.sync_dir(sdir));
   report.segments += s.segments.size();
 
   if (s.segments.empty()) CAIRN_TRY(create_segment(s, 0, kZeroHash));

@@ -36,6 +36,7 @@ struct OracleStream {
   bool at_rest_log = false;     // at-rest damage was injected into one of its segments
   bool at_rest_index = false;   // ... or into one of its index sidecars
   bool purge_in_flight = false;
+  std::vector<std::uint64_t> tampered;  // offsets whose payload was edited with the CRC fixed
 };
 
 class Oracle {
@@ -51,6 +52,9 @@ class Oracle {
   void purge_started(std::uint64_t stream) { streams_[stream].purge_in_flight = true; }
   std::string purge_ok(std::uint64_t stream, const StreamStats& st);
   void at_rest(std::uint64_t stream, bool index_file);
+  // A record's payload was edited and its CRC fixed. Only the chain can tell, and only
+  // while a later record (or anchor) links to it.
+  void tampered(std::uint64_t stream, std::uint64_t offset);
 
   // A read of `stream` from `from` during the run.
   std::string check_read(std::uint64_t stream, std::uint64_t from,
@@ -66,6 +70,9 @@ class Oracle {
  private:
   std::string check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s);
   std::string error_allowed(const OracleStream& s, const Error& e, const char* during) const;
+  // Wrong bytes at `offset` are the store's fault unless the record was tampered with and
+  // nothing after it in the stream (`next`) can expose it.
+  static bool undetectable_tamper(const OracleStream& s, std::uint64_t offset, std::uint64_t next);
 
   const Swarm& swarm_;
   std::map<std::uint64_t, OracleStream> streams_;

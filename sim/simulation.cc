@@ -171,7 +171,7 @@ void Simulation::restart(bool power_loss) {
     fs_.disarm_power_off();
     if (!opened.ok()) {
       const Error& e = opened.error();
-      if (e.code == Errc::io_error && attempt < 19) {
+      if ((e.code == Errc::io_error || e.code == Errc::no_space) && attempt < 19) {
         note("open failed (" + e.to_string() + "); replacing bad sectors and retrying");
         fs_.clear_sticky_read_errors();
         fs_.restart();
@@ -184,6 +184,20 @@ void Simulation::restart(bool power_loss) {
     absorb_fault_log();
     const RecoveryReport& rep = store_->recovery_report();
     note(fmt::format("recovered: {} torn tails, {} damage findings", rep.torn_tails.size(), rep.damage.size()));
+    for (const TornTail& t : rep.torn_tails) {
+      note(fmt::format("  torn tail: stream {} {} cut at byte {}: {} bytes, {} records from offset {}", t.stream,
+                       t.segment, t.byte_pos, t.bytes_dropped, t.records_dropped, t.first_offset_dropped));
+    }
+    for (const Finding& f : rep.damage) note("  damage: " + f.to_string());
+    for (const std::string& i : rep.invalid_indexes) note("  invalid index: " + i);
+    for (const std::string& a : rep.actions) note("  action: " + a);
+    for (std::uint64_t id : store_->streams()) {
+      auto st = store_->stats(id);
+      if (st.ok()) {
+        note(fmt::format("  stream {}: offsets {}..{}, {} segments, {} bytes", id, st->first_offset,
+                         st->next_offset, st->segments, st->bytes));
+      }
+    }
     if (!rep.torn_tails.empty()) REACHABLE("sim: recovery truncated a torn tail");
     if (!rep.damage.empty()) REACHABLE("sim: recovery reported damage");
     std::string why = oracle_.check_recovery(*store_);
@@ -397,22 +411,26 @@ void Simulation::bitrot() {
     std::string path = pick_file("log", stream);
     auto data = path.empty() ? std::nullopt : fs_.durable_contents(path);
     if (!data) return;
-    std::vector<std::uint64_t> frames;
+    // Only durable records with a durable successor: a chain can only expose an edit that
+    // a later link vouches for.
+    const auto& os = oracle_.streams();
+    const std::uint64_t durable = os.count(stream) ? os.at(stream).durable : 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> frames;  // (byte_pos, offset)
     std::uint64_t pos = format::kSegmentHeaderBytes;
     while (pos < data->size()) {
       auto d = format::decode_frame(ByteView(*data).subspan(static_cast<std::size_t>(pos)), 1u << 20);
       if (d.status != format::FrameStatus::ok) break;
-      if (d.header.payload_len > 0) frames.push_back(pos);
+      if (d.header.payload_len > 0 && d.header.offset + 1 < durable) frames.emplace_back(pos, d.header.offset);
       pos += d.frame_bytes;
     }
     if (frames.empty()) return;
-    const std::uint64_t f = frames[workload_.below(frames.size())];
+    const auto [f, tampered_offset] = frames[workload_.below(frames.size())];
     const std::uint32_t len = le::get<std::uint32_t>(data->data() + f + 4);
     Bytes frame(data->begin() + static_cast<long>(f), data->begin() + static_cast<long>(f + format::kFrameHeaderBytes + len));
     frame[format::kFrameHeaderBytes + workload_.below(len)] ^= static_cast<std::uint8_t>(1u << workload_.below(8));
     le::put<std::uint32_t>(frame.data(), crc32c(ByteView(frame).subspan(4)));
     if (fs_.inject_overwrite(path, f, frame)) {
-      oracle_.at_rest(stream, false);
+      oracle_.tampered(stream, tampered_offset);
       REACHABLE("sim: a payload was tampered with and its CRC fixed");
     }
     return;

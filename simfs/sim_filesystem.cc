@@ -407,20 +407,22 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
     return fs_error(Errc::not_found, "sync_dir: no such directory", dir);
   }
   const bool fail = config_.fsync_failures && prng_.chance_ppm(config_.fsync_failure_ppm);
+  // On failure each entry operation either reached the disk or stays pending: journaled
+  // metadata is written again by a later successful sync, and lost if a crash comes first.
   std::string fates;
   std::vector<DirOp> rest;
   for (DirOp& op : im.dir_pending) {
-    if (op.parent != dir) {
+    bool reached = op.parent == dir && (!fail || prng_.coin());
+    if (op.parent == dir) fates += reached ? 'K' : 'P';
+    if (reached) {
+      im.apply_dir_op(op);
+    } else {
       rest.push_back(std::move(op));
-      continue;
     }
-    bool reached = !fail || prng_.coin();
-    if (reached) im.apply_dir_op(op);
-    fates += reached ? 'K' : 'L';
   }
   im.dir_pending = std::move(rest);
   if (fail) {
-    log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/lost: " + fates);
+    log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/still pending: " + fates);
     trace_line(fmt::format("sync_dir {} -> EIO", dir));
     return fs_error(Errc::io_error, "fsync of directory EIO", dir);
   }
