@@ -212,11 +212,15 @@ Status Store::Impl::write_index(Stream& s, const Segment& seg, bool) {
 }
 
 Status Store::Impl::sync_stream(Stream& s) {
-  if (s.durable_offset == s.next_offset && s.unsynced_bytes == 0) return {};
+  if (!s.dirty) {
+    ALWAYS(s.durable_offset == s.next_offset, "a clean stream is durable to its end", {"stream", s.id});
+    return {};
+  }
   Status st = s.active().file->sync();
   if (!st.ok() && canary_on(Canary::failed_fsync_retried)) st = s.active().file->sync();
   if (!st.ok()) return fail_stop(std::move(st).error());
   s.durable_offset = s.next_offset;
+  s.dirty = false;
   s.unsynced_records = 0;
   s.unsynced_bytes = 0;
   return {};
@@ -284,6 +288,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   }
 
   Status written = fs::write_all(*seg.file, write_pos, buf);
+  s.dirty = true;  // even a failed write (and its cut-back) must reach the disk before sealing
   if (!written.ok()) {
     if (canary_on(Canary::append_after_short_write)) {
       auto now_size = seg.file->size();  // planted bug: keep whatever part landed

@@ -52,6 +52,7 @@ struct Stream {
   ChainHash head{};                  // h(next_offset - 1)
   std::uint64_t last_ts = 0;
   std::uint64_t durable_offset = 0;
+  bool dirty = false;  // the active file changed (write or cut-back) since its last sync
   std::uint64_t unsynced_records = 0;
   std::uint64_t unsynced_bytes = 0;
   std::uint64_t records_since_checkpoint = 0;

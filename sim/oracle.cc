@@ -224,6 +224,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
       if (++errors > 1000) return fmt::format("stream {}: reads after recovery keep failing", id);
       survived.push_back(at < s.acked.size() ? s.acked[at] : Attempt{});
       chain_known = false;
+      last_match = nullptr;  // an unreadable record says nothing about batch ends
       ++at;  // the damaged record cannot be checked; the next read restarts past it
       continue;
     }
