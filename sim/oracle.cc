@@ -14,8 +14,8 @@ void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, co
   const std::uint64_t id = next_batch_id_++;
   const std::uint32_t size = static_cast<std::uint32_t>(batch.size() + (r.checkpoint_offset ? 1 : 0));
   s.acked.resize(r.first_offset);
-  for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i]});
-  if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}});
+  for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i], false});
+  if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}, false});
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(r.first_offset), s.maybe.lower_bound(s.next));
 }
@@ -25,27 +25,27 @@ void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch
   const std::uint64_t id = next_batch_id_++;
   // The batch may have reached the disk, with or without a trailing checkpoint.
   for (std::uint32_t i = 0; i < batch.size(); ++i) {
-    s.maybe[s.next + i].push_back(Attempt{id, i, static_cast<std::uint32_t>(batch.size()), false, batch[i]});
+    s.maybe[s.next + i].push_back(Attempt{id, i, static_cast<std::uint32_t>(batch.size()), false, batch[i], false});
   }
   const std::uint32_t with_cp = static_cast<std::uint32_t>(batch.size() + 1);
   for (std::uint32_t i = 0; i < batch.size(); ++i) {
-    s.maybe[s.next + i].push_back(Attempt{id + 1, i, with_cp, false, batch[i]});
+    s.maybe[s.next + i].push_back(Attempt{id + 1, i, with_cp, false, batch[i], false});
   }
-  s.maybe[s.next + batch.size()].push_back(Attempt{id + 1, with_cp - 1, with_cp, true, {}});
+  s.maybe[s.next + batch.size()].push_back(Attempt{id + 1, with_cp - 1, with_cp, true, {}, false});
   ++next_batch_id_;
 }
 
 void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset) {
   OracleStream& s = streams_[stream];
   s.acked.resize(offset);
-  s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}});
+  s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false});
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(offset), s.maybe.end());
 }
 
 void Oracle::checkpoint_failed(std::uint64_t stream) {
   OracleStream& s = streams_[stream];
-  s.maybe[s.next].push_back(Attempt{next_batch_id_++, 0, 1, true, {}});
+  s.maybe[s.next].push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false});
 }
 
 std::string Oracle::durable(std::uint64_t stream, std::uint64_t d) {
@@ -118,6 +118,10 @@ std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from,
                          s.acked.size());
     }
     const Attempt& want = s.acked[at];
+    if (want.unknown) {
+      ++at;
+      continue;
+    }
     const bool kind_ok = want.checkpoint == (rec.kind == RecordKind::checkpoint);
     if (!kind_ok || (!want.checkpoint && rec.payload != want.payload)) {
       if (kind_ok && undetectable_tamper(s, at, s.next)) {
@@ -222,7 +226,13 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
       std::string why = error_allowed(s, r.error(), "a read after recovery");
       if (!why.empty()) return fmt::format("stream {} offset {}: {}", id, at, why);
       if (++errors > 1000) return fmt::format("stream {}: reads after recovery keep failing", id);
-      survived.push_back(at < s.acked.size() ? s.acked[at] : Attempt{});
+      Attempt unreadable;
+      if (at < durable && at < s.acked.size()) {
+        unreadable = s.acked[at];  // durable: its content is known
+      } else {
+        unreadable.unknown = true;  // maybe written: the model cannot know what survived
+      }
+      survived.push_back(unreadable);
       chain_known = false;
       last_match = nullptr;  // an unreadable record says nothing about batch ends
       ++at;  // the damaged record cannot be checked; the next read restarts past it
@@ -232,7 +242,9 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
       const std::uint64_t o = rec.offset;
       if (o != at) return fmt::format("stream {}: recovered offsets jump from {} to {}", id, at, o);
       const bool is_cp = rec.kind == RecordKind::checkpoint;
-      auto matches = [&](const Attempt& a) { return a.checkpoint == is_cp && (is_cp || a.payload == rec.payload); };
+      auto matches = [&](const Attempt& a) {
+        return a.unknown || (a.checkpoint == is_cp && (is_cp || a.payload == rec.payload));
+      };
       const Attempt* match = nullptr;
       if (o < s.acked.size() && matches(s.acked[o])) match = &s.acked[o];
       if (!match && o < s.acked.size() && undetectable_tamper(s, o, next)) match = &s.acked[o];
@@ -268,7 +280,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
         chain_known = false;
       }
       survived.push_back(*match);
-      last_match = &survived.back();
+      last_match = match->unknown ? nullptr : &survived.back();
       ++at;
     }
   }

@@ -24,6 +24,7 @@ struct Attempt {
   std::uint32_t batch_size = 1;  // records in the batch, a trailing checkpoint included
   bool checkpoint = false;
   Bytes payload;                 // data records only
+  bool unknown = false;          // survived a crash but could not be read back: any content
 };
 
 struct OracleStream {

@@ -430,6 +430,7 @@ void Simulation::bitrot() {
     frame[format::kFrameHeaderBytes + workload_.below(len)] ^= static_cast<std::uint8_t>(1u << workload_.below(8));
     le::put<std::uint32_t>(frame.data(), crc32c(ByteView(frame).subspan(4)));
     if (fs_.inject_overwrite(path, f, frame)) {
+      note(fmt::format("tampered stream {} offset {} (payload edited, CRC fixed)", stream, tampered_offset));
       oracle_.tampered(stream, tampered_offset);
       REACHABLE("sim: a payload was tampered with and its CRC fixed");
     }
