@@ -166,8 +166,12 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, head));
     head.resize(got);
     format::HeaderDecode hd = format::decode_segment_header(head);
+    // A rotation creates a segment only while its predecessor exists, so a lone segment
+    // with a base above 0 was not cut short: its header is damaged, and removing it would
+    // restart the stream at offset 0 and reuse offsets.
+    const bool lone_after_purge = bases.size() == 1 && *it > 0;
     if (file_size > format::kSegmentHeaderBytes || hd.status == format::HeaderStatus::ok ||
-        hd.status == format::HeaderStatus::bad_version) {
+        hd.status == format::HeaderStatus::bad_version || lone_after_purge) {
       ++it;
       continue;
     }

@@ -53,8 +53,11 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
   if (sp.from_checkpoint) REACHABLE("a verified read started from a checkpoint");
   for (;;) {
     auto result = read_from(s, si, sp, from, max_bytes);
-    if (result.ok() || result.error().code != Errc::corruption) return result;
-    // Damage between the start point and `from` must not make later records unreadable:
+    if (result.ok()) return result;
+    const Errc code = result.error().code;
+    if (code != Errc::corruption && code != Errc::io_error) return result;
+    // Damage (or an unreadable sector) between the start point and `from` must not make
+    // later records unreadable:
     // restart at the last index entry past the damage (its chain seeded from that frame,
     // as at a resume point). Reads of the damaged range itself still fail.
     const Error& e = result.error();
@@ -103,7 +106,11 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
     FrameReader reader(*file, seg.size_bytes, options.max_record_bytes);
     bool first_frame = true;
     while (expected < seg.next_offset) {
-      CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(pos));
+      auto decoded = reader.at(pos);
+      if (!decoded.ok()) {  // name where the read failed, so callers can read past it
+        return located(decoded.error().code, s, seg, pos, expected, decoded.error().message);
+      }
+      const format::FrameDecode& d = *decoded;
       if (d.status != format::FrameStatus::ok) {
         return located(Errc::corruption, s, seg, pos, expected, format::frame_status_name(d.status));
       }

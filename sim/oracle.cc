@@ -225,7 +225,9 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
     if (!r.ok()) {
       std::string why = error_allowed(s, r.error(), "a read after recovery");
       if (!why.empty()) return fmt::format("stream {} offset {}: {}", id, at, why);
-      if (++errors > 1000) return fmt::format("stream {}: reads after recovery keep failing", id);
+      if (++errors > static_cast<int>(next - first) + 10) {
+        return fmt::format("stream {}: reads after recovery keep failing", id);
+      }
       Attempt unreadable;
       if (at < durable && at < s.acked.size()) {
         unreadable = s.acked[at];  // durable: its content is known
