@@ -500,6 +500,19 @@ SeedResult Simulation::run() {
   result_.sim_time_us = clock_.now_us();
   result_.records_acknowledged = oracle_.acknowledged_records();
   for (const fs::FaultRecord& f : fs_.fault_log()) ++result_.faults[static_cast<std::size_t>(f.family)];
+  // Every fault family must be exercised somewhere in a campaign (the merged report).
+  auto injected = [this](fs::FaultFamily f) { return result_.faults[static_cast<std::size_t>(f)] > 0; };
+  SOMETIMES(injected(fs::FaultFamily::lost_write), "sim: a lost unsynced write was injected");
+  SOMETIMES(injected(fs::FaultFamily::torn_write), "sim: a torn write was injected");
+  SOMETIMES(injected(fs::FaultFamily::extension_garbage), "sim: a size extension survived as zeros or garbage");
+  SOMETIMES(injected(fs::FaultFamily::dir_revert), "sim: a directory operation was reverted");
+  SOMETIMES(injected(fs::FaultFamily::bit_flip), "sim: damage at rest was injected");
+  SOMETIMES(injected(fs::FaultFamily::read_error), "sim: a read error was injected");
+  SOMETIMES(injected(fs::FaultFamily::fsync_failure), "sim: an fsync failure was injected");
+  SOMETIMES(injected(fs::FaultFamily::write_error), "sim: a write error was injected");
+  SOMETIMES(injected(fs::FaultFamily::no_space), "sim: an out-of-space short write was injected");
+  SOMETIMES(injected(fs::FaultFamily::misdirected_write), "sim: a misdirected write was injected");
+  SOMETIMES(result_.crashes_in_recovery > 0, "sim: a crash landed inside recovery");
   if (opt_.trace) result_.trace = fs_.trace();
   set_canary(Canary::none);
   return result_;
