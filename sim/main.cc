@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
   if (!a.seeds.empty() && !parse_range(a.seeds, lo, hi)) return usage("--seeds takes A..B, not '" + a.seeds + "'");
   if (a.count > 0) {
     std::random_device rd;  // allowed: choosing a fresh base seed, printed for replay
-    lo = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    lo = ((static_cast<std::uint64_t>(rd()) << 32) ^ rd()) % (UINT64_MAX - a.count);
     hi = lo + a.count - 1;
     std::printf("fresh seeds: base %llu (rerun with --seeds %llu..%llu)\n", static_cast<unsigned long long>(lo),
                 static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi));
@@ -230,11 +231,10 @@ int main(int argc, char** argv) {
     }
     if (shard_n == 0 || shard_k >= shard_n) return usage("--shard K/N needs 0 <= K < N");
   }
-  std::vector<std::uint64_t> seeds;
-  for (std::uint64_t s = lo;; ++s) {
-    if ((s - lo) % shard_n == shard_k) seeds.push_back(s);
-    if (s == hi) break;
-  }
+  // The sweep is lazy: seed i of this shard is lo + shard_k + i * shard_n.
+  if (hi - lo < shard_k) return usage("the shard holds no seeds of this range");
+  const std::uint64_t total = (hi - lo - shard_k) / shard_n + 1;
+  auto seed_at = [&](std::uint64_t i) { return lo + shard_k + i * shard_n; };
   std::string error;
   (void)options_for(lo, a, error);
   if (!error.empty()) return usage(error);
@@ -253,24 +253,24 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::printf("cairn-sim commit %s%s: %zu seeds (%llu..%llu%s), %llu events each, %u jobs\n", CAIRN_GIT_COMMIT,
-              a.canary.empty() ? "" : (" canary " + a.canary).c_str(), seeds.size(),
+  std::printf("cairn-sim commit %s%s: %llu seeds (%llu..%llu%s), %llu events each, %u jobs\n", CAIRN_GIT_COMMIT,
+              a.canary.empty() ? "" : (" canary " + a.canary).c_str(), static_cast<unsigned long long>(total),
               static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi),
               a.shard.empty() ? "" : (", shard " + a.shard).c_str(), static_cast<unsigned long long>(a.ops), a.jobs);
-  if (seeds.size() == 1) {
-    std::printf("configuration of seed %llu:\n%s", static_cast<unsigned long long>(seeds[0]),
-                options_for(seeds[0], a, error).swarm.block().c_str());
+  if (total == 1) {
+    std::printf("configuration of seed %llu:\n%s", static_cast<unsigned long long>(seed_at(0)),
+                options_for(seed_at(0), a, error).swarm.block().c_str());
   } else {
     std::printf("configuration: derived from each seed (swarm)%s\n", a.sets.empty() ? "" : ", with overrides:");
     for (const std::string& s : a.sets) std::printf("  %s\n", s.c_str());
   }
   std::fflush(stdout);
 
-  std::vector<SeedResult> results(seeds.size());
-  std::vector<bool> done(seeds.size(), false);
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> finished{0};
-  std::atomic<std::size_t> failed{0};
+  std::vector<std::pair<std::uint64_t, SeedResult>> finished_results;  // (index, result)
+  std::mutex results_mutex;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> finished{0};
+  std::atomic<std::uint64_t> failed{0};
   std::atomic<bool> stop{false};
   std::atomic<unsigned> running{a.jobs};
   const auto start = WallClock::now();
@@ -285,14 +285,17 @@ int main(int argc, char** argv) {
         stop = true;
         return;
       }
-      std::size_t i = next.fetch_add(1);
-      if (i >= seeds.size()) return;
+      const std::uint64_t i = next.fetch_add(1);
+      if (i >= total) return;
       std::string err;
-      results[i] = run_seed(options_for(seeds[i], a, err));
-      done[i] = true;
-      if (!results[i].passed) {
+      SeedResult r = run_seed(options_for(seed_at(i), a, err));
+      if (!r.passed) {
         failed.fetch_add(1);
         if (a.stop_on_failure) stop = true;
+      }
+      {
+        std::lock_guard lock(results_mutex);
+        finished_results.emplace_back(i, std::move(r));
       }
       finished.fetch_add(1);
     }
@@ -304,20 +307,22 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // allowed: progress display
     if (tty) {
       double secs = std::chrono::duration<double>(WallClock::now() - start).count();
-      std::fprintf(stderr, "\r[%zu/%zu] %.1f seeds/s, %zu failed ", finished.load(), seeds.size(),
-                   static_cast<double>(finished.load()) / std::max(secs, 1e-9), failed.load());
+      std::fprintf(stderr, "\r[%llu/%llu] %.1f seeds/s, %llu failed ", static_cast<unsigned long long>(finished.load()),
+                   static_cast<unsigned long long>(total), static_cast<double>(finished.load()) / std::max(secs, 1e-9),
+                   static_cast<unsigned long long>(failed.load()));
     }
   }
   for (std::thread& t : threads) t.join();
   if (tty) std::fprintf(stderr, "\r\033[K");
   const double wall = std::chrono::duration<double>(WallClock::now() - start).count();
 
+  std::sort(finished_results.begin(), finished_results.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<SeedResult> ran;
   std::vector<std::string> replays;
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    if (!done[i]) continue;
-    ran.push_back(results[i]);
-    replays.push_back(replay_line(binary, seeds[i], a));
+  for (auto& [i, r] : finished_results) {
+    replays.push_back(replay_line(binary, r.seed, a));
+    ran.push_back(std::move(r));
   }
   std::size_t passed = 0;
   for (std::size_t i = 0; i < ran.size(); ++i) {
@@ -366,7 +371,10 @@ int main(int argc, char** argv) {
               wall, static_cast<double>(ran.size()) / std::max(wall, 1e-9), a.jobs,
               static_cast<unsigned long long>(events), static_cast<unsigned long long>(crashes),
               static_cast<unsigned long long>(faults));
-  if (ran.size() < seeds.size()) std::printf("%zu seeds not run (time budget or stop on failure)\n", seeds.size() - ran.size());
+  if (ran.size() < total) {
+    std::printf("%llu seeds not run (time budget or stop on failure)\n",
+                static_cast<unsigned long long>(total - ran.size()));
+  }
   std::printf("%zu passed, %zu failed\n", passed, ran.size() - passed);
   std::fflush(stdout);
   if (a.check_determinism) {

@@ -23,16 +23,11 @@ void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, co
 void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch) {
   OracleStream& s = streams_[stream];
   const std::uint64_t id = next_batch_id_++;
-  // The batch may have reached the disk, with or without a trailing checkpoint.
-  for (std::uint32_t i = 0; i < batch.size(); ++i) {
-    s.maybe[s.next + i].push_back(Attempt{id, i, static_cast<std::uint32_t>(batch.size()), false, batch[i], false});
-  }
-  const std::uint32_t with_cp = static_cast<std::uint32_t>(batch.size() + 1);
-  for (std::uint32_t i = 0; i < batch.size(); ++i) {
-    s.maybe[s.next + i].push_back(Attempt{id + 1, i, with_cp, false, batch[i], false});
-  }
-  s.maybe[s.next + batch.size()].push_back(Attempt{id + 1, with_cp - 1, with_cp, true, {}, false});
-  ++next_batch_id_;
+  // The batch may have reached the disk, with or without a trailing checkpoint: its last
+  // data record ends the batch in the first case, the checkpoint in the second.
+  const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
+  for (std::uint32_t i = 0; i < n; ++i) s.maybe[s.next + i].push_back(Attempt{id, i, n, false, batch[i], false});
+  s.maybe[s.next + n].push_back(Attempt{id, n, n + 1, true, {}, false});
 }
 
 void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset) {
@@ -270,8 +265,8 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
         if (!cp || cp->record_count != o) {
           return fmt::format("stream {}: checkpoint {} has a malformed payload", id, o);
         }
-        const ChainHash& prev = o == 0 ? kZeroHash : s.chain.back();
-        if (chain_known && (o == 0 || s.chain.size() == o) && cp->chain_hash != prev) {
+        const bool prev_known = chain_known && s.chain.size() == o;
+        if (prev_known && cp->chain_hash != (o == 0 ? kZeroHash : s.chain.back())) {
           return fmt::format("stream {}: checkpoint {} disagrees with the chain the oracle computed", id, o);
         }
       }

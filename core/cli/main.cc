@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cli/duration.h"
+#include "core/cli/records.h"
 #include "core/store.h"
 #include "simfs/posix_clock.h"
 #include "simfs/posix_filesystem.h"
@@ -117,22 +118,31 @@ int cmd_append(fs::FileSystem& fs, Clock& clock, const Args& a) {
     return 0;
   };
   if (a.length_prefixed) {
-    for (;;) {
-      unsigned char len_bytes[4];
-      std::size_t got = std::fread(len_bytes, 1, 4, stdin);
-      if (got == 0) break;
-      if (got != 4) return usage("stdin ends inside a length prefix");
-      std::uint32_t len = static_cast<std::uint32_t>(len_bytes[0]) | (static_cast<std::uint32_t>(len_bytes[1]) << 8) |
-                          (static_cast<std::uint32_t>(len_bytes[2]) << 16) | (static_cast<std::uint32_t>(len_bytes[3]) << 24);
-      if (len > a.max_record_bytes) {
+    // Read stdin in chunks; records are cut out as they complete.
+    Bytes buf;
+    std::size_t pos = 0;
+    bool eof = false;
+    while (!eof || pos < buf.size()) {
+      ByteView record;
+      cli::PrefixedStatus st = cli::next_length_prefixed(buf, pos, a.max_record_bytes, record);
+      if (st == cli::PrefixedStatus::too_large) {
         return fail(make_error(Errc::record_too_large,
-                               fmt::format("input record {} is {} bytes, above --max-record-bytes {}",
-                                           records + batch.size(), len, a.max_record_bytes)));
+                               fmt::format("input record {} is above --max-record-bytes {}",
+                                           records + batch.size(), a.max_record_bytes)));
       }
-      Bytes payload(len);
-      if (std::fread(payload.data(), 1, len, stdin) != len) return usage("stdin ends inside a record");
-      batch.push_back(std::move(payload));
-      if (batch.size() >= a.batch && flush() != 0) return 1;
+      if (st == cli::PrefixedStatus::ok) {
+        batch.emplace_back(record.begin(), record.end());
+        if (batch.size() >= a.batch && flush() != 0) return 1;
+        continue;
+      }
+      if (eof) return usage("stdin ends inside a length-prefixed record");
+      buf.erase(buf.begin(), buf.begin() + static_cast<long>(pos));
+      pos = 0;
+      const std::size_t had = buf.size();
+      buf.resize(had + (1 << 20));
+      const std::size_t got = std::fread(buf.data() + had, 1, 1 << 20, stdin);
+      buf.resize(had + got);
+      eof = got == 0;
     }
   } else {
     std::string line;

@@ -1,5 +1,6 @@
 // A RapidCheck stateful test: random sequences of append, batch, checkpoint, sync,
-// close/reopen, purge, read and verify on a real directory, against a model that
+// close/reopen, purge, read and verify, on a real directory and on SimFileSystem (faults
+// off), against a model that
 // predicts offsets, checkpoint placement, segment rotation and purge exactly.
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
@@ -46,9 +47,23 @@ struct Model {
   std::map<std::uint64_t, MStream> streams;
 };
 
+// The system under test on either filesystem.
 struct Sut {
-  cairn::testing::PosixEnv env;
-  std::unique_ptr<Store> store = cairn::testing::open_store(env, model_options());
+  explicit Sut(bool on_sim) {
+    if (on_sim) {
+      sim = std::make_unique<cairn::testing::SimEnv>();
+    } else {
+      posix = std::make_unique<cairn::testing::PosixEnv>();
+    }
+    store = Store::open(fs(), clock(), dir(), model_options()).value();
+  }
+  fs::FileSystem& fs() { return sim ? sim->fs() : posix->fs(); }
+  ManualClock& clock() { return sim ? sim->clock : posix->clock; }
+  std::string dir() const { return sim ? sim->dir : posix->dir; }
+
+  std::unique_ptr<cairn::testing::PosixEnv> posix;
+  std::unique_ptr<cairn::testing::SimEnv> sim;
+  std::unique_ptr<Store> store;
 };
 
 using Cmd = rc::state::Command<Model, Sut>;
@@ -135,7 +150,7 @@ struct Reopen : Cmd {
   void run(const Model&, Sut& sut) const override {
     RC_ASSERT(sut.store->close().ok());
     sut.store.reset();
-    auto s = Store::open(sut.env.fs(), sut.env.clock, sut.env.dir, model_options());
+    auto s = Store::open(sut.fs(), sut.clock(), sut.dir(), model_options());
     RC_ASSERT(s.ok());
     RC_ASSERT(s.value()->recovery_report().clean());
     sut.store = std::move(s).value();
@@ -219,11 +234,15 @@ struct Verify : Cmd {
 }  // namespace
 
 TEST_CASE("the store behaves like its model under random operation sequences") {
-  rc::prop("store matches model", [] {
-    Model model;
-    Sut sut;
-    rc::state::check(model, sut,
-                     rc::state::gen::execOneOfWithArgs<Append, Append, Append, Checkpoint, Sync,
-                                                       Reopen, Purge, Read, Read, Verify>());
-  });
+  for (bool on_sim : {false, true}) {
+    SECTION(on_sim ? "on SimFileSystem" : "on a real directory") {
+      rc::prop("store matches model", [on_sim] {
+        Model model;
+        Sut sut(on_sim);
+        rc::state::check(model, sut,
+                         rc::state::gen::execOneOfWithArgs<Append, Append, Append, Checkpoint, Sync,
+                                                           Reopen, Purge, Read, Read, Verify>());
+      });
+    }
+  }
 }
