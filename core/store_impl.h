@@ -42,6 +42,19 @@ struct StartPoint {
   std::uint64_t byte_pos = 0;
   bool from_checkpoint = false;
   bool from_resume = false;
+  bool from_frontier = false;
+  ChainHash seed{};  // with from_frontier: the verified chain hash of offset - 1
+};
+
+// Where the last verified read stopped: the next frame and the chain hash before it,
+// computed by verification itself, so a sequential reader continues without re-hashing
+// from the checkpoint.
+struct VerifiedFrontier {
+  bool valid = false;
+  std::uint64_t segment_base = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t byte_pos = 0;
+  ChainHash hash_before{};
 };
 
 struct Stream {
@@ -56,6 +69,7 @@ struct Stream {
   std::uint64_t unsynced_records = 0;
   std::uint64_t unsynced_bytes = 0;
   std::uint64_t records_since_checkpoint = 0;
+  VerifiedFrontier frontier;
 
   Segment& active() { return segments.back(); }
   const Segment& active() const { return segments.back(); }

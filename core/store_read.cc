@@ -22,13 +22,33 @@ std::size_t segment_for(const Stream& s, std::uint64_t offset) {
 
 // Where a verified read of `from` in `seg` starts: the latest of the segment start, a
 // checkpoint, or a resume point after damage, at or below `from`.
-StartPoint start_for(const Segment& seg, std::uint64_t from) {
-  StartPoint sp{seg.base_offset, format::kSegmentHeaderBytes, false, false};
+StartPoint start_for(const Segment& seg, std::uint64_t from, const VerifiedFrontier& f) {
+  StartPoint sp;
+  sp.offset = seg.base_offset;
+  sp.byte_pos = format::kSegmentHeaderBytes;
   for (const format::CheckpointEntry& c : seg.checkpoints) {
-    if (c.offset <= from && c.offset >= sp.offset) sp = {c.offset, c.byte_pos, true, false};
+    if (c.offset <= from && c.offset >= sp.offset) {
+      sp = StartPoint{};
+      sp.offset = c.offset;
+      sp.byte_pos = c.byte_pos;
+      sp.from_checkpoint = true;
+    }
   }
   for (const format::CheckpointEntry& r : seg.resumes) {
-    if (r.offset <= from && r.offset > sp.offset) sp = {r.offset, r.byte_pos, false, true};
+    if (r.offset <= from && r.offset > sp.offset) {
+      sp = StartPoint{};
+      sp.offset = r.offset;
+      sp.byte_pos = r.byte_pos;
+      sp.from_resume = true;
+    }
+  }
+  if (f.valid && f.segment_base == seg.base_offset && f.offset <= from && f.offset > sp.offset &&
+      f.offset < seg.next_offset) {
+    sp = StartPoint{};
+    sp.offset = f.offset;
+    sp.byte_pos = f.byte_pos;
+    sp.from_frontier = true;
+    sp.seed = f.hash_before;
   }
   return sp;
 }
@@ -48,7 +68,7 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
   if (from >= s.next_offset) return out;
 
   const std::size_t si = segment_for(s, from);
-  StartPoint sp = start_for(s.segments[si], from);
+  StartPoint sp = start_for(s.segments[si], from, s.frontier);
   REACHABLE("a verified read ran");
   if (sp.from_checkpoint) REACHABLE("a verified read started from a checkpoint");
   for (;;) {
@@ -66,7 +86,10 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
     StartPoint next = sp;
     for (const format::IndexEntry& entry : seg.entries) {
       if (entry.offset > *e.offset && entry.offset <= from && entry.offset > next.offset) {
-        next = {entry.offset, entry.byte_pos, false, true};
+        next = StartPoint{};
+        next.offset = entry.offset;
+        next.byte_pos = entry.byte_pos;
+        next.from_resume = true;
       }
     }
     if (next.offset == sp.offset) return result;
@@ -80,8 +103,8 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
   std::vector<Record> out;
   std::uint64_t expected = sp.offset;
   std::uint64_t pos = sp.byte_pos;
-  ChainHash hash = s.segments[si].anchor;
-  bool seeded = !sp.from_resume && (sp.from_checkpoint || s.segments[si].anchor_known);
+  ChainHash hash = sp.from_frontier ? sp.seed : s.segments[si].anchor;
+  bool seeded = !sp.from_resume && (sp.from_checkpoint || sp.from_frontier || s.segments[si].anchor_known);
   std::uint64_t total = 0;
   bool done = false;
 
@@ -169,6 +192,9 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
         return located(Errc::corruption, s, seg, pos, expected - 1,
                        fmt::format("chain does not continue after offset {}", expected - 1));
       }
+    }
+    if (done && seeded && expected < seg.next_offset) {
+      s.frontier = VerifiedFrontier{true, seg.base_offset, expected, pos, hash};
     }
   }
   ALWAYS(!out.empty() && out.front().offset == from, "a verified read starts at the requested offset",
