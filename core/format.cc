@@ -38,6 +38,10 @@ HeaderDecode decode_segment_header(ByteView bytes) {
     d.status = HeaderStatus::bad_version;
     return d;
   }
+  if (le::get<std::uint32_t>(p + 12) != 0 || le::get<std::uint32_t>(p + 68) != 0) {
+    d.status = HeaderStatus::bad_reserved;
+    return d;
+  }
   d.header.stream_id = le::get<std::uint64_t>(p + 16);
   d.header.base_offset = le::get<std::uint64_t>(p + 24);
   std::memcpy(d.header.anchor.data(), p + 32, 32);

@@ -27,7 +27,9 @@ struct SegmentHeader {
   ChainHash anchor{};             // chain hash of the record before base_offset
 };
 
-enum class HeaderStatus : std::uint8_t { ok, too_short, bad_magic, bad_crc, bad_version };
+// bad_reserved: a reserved field is not zero (version 1 writes zeros; bytes 68..72 are
+// outside the CRC, so this is what keeps one header from having two encodings).
+enum class HeaderStatus : std::uint8_t { ok, too_short, bad_magic, bad_crc, bad_version, bad_reserved };
 
 struct HeaderDecode {
   HeaderStatus status = HeaderStatus::too_short;

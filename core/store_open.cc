@@ -222,7 +222,15 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     if (header_ok) {
       seg.anchor = hd.header.anchor;
     } else {
-      seg.anchor_known = false;
+      // The anchor is the chain's seed for this segment (and, for an empty active
+      // segment, the head the next append links to). Best knowledge: the previous
+      // segment's last hash; else the stored anchor bytes, unverified.
+      if (!s.segments.empty() && s.segments.back().next_offset == seg.base_offset) {
+        seg.anchor = s.segments.back().last_hash;
+      } else {
+        seg.anchor_known = false;
+        if (head.size() >= 64) std::copy(head.begin() + 32, head.begin() + 64, seg.anchor.begin());
+      }
       seg.damage.push_back(Finding{id, seg.name, 0, seg.base_offset, seg.base_offset,
                                    "segment header is invalid (magic, CRC, stream or base offset)"});
     }

@@ -37,6 +37,8 @@ struct OracleStream {
   bool at_rest_log = false;     // at-rest damage was injected into one of its segments
   bool at_rest_index = false;   // ... or into one of its index sidecars
   bool purge_in_flight = false;
+  bool header_damaged = false;  // recovery reported a damaged segment header: the chain's seed
+                                // may be unknowable, so checkpoints may disagree with the oracle
   std::vector<std::uint64_t> tampered;  // offsets whose payload was edited with the CRC fixed
 };
 
