@@ -143,7 +143,10 @@ Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher
       }
       if (!s.any_index || s.pos - s.last_index_pos >= in.index_interval_bytes) {
         r.entries.resize(s.entries);
+        r.entry_hashes.resize(s.entries);
         r.entries.push_back({h.offset, s.pos, h.timestamp_us});
+        // The chain hash before this record is known only on a verified chain.
+        r.entry_hashes.push_back(seeded && h.prev_hash == s.hash ? std::optional<ChainHash>(s.hash) : std::nullopt);
         s.entries = r.entries.size();
         s.last_index_pos = s.pos;
         s.any_index = true;
@@ -210,6 +213,7 @@ Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher
   r.last_timestamp_us = committed.last_ts;
   r.records = committed.records;
   r.entries.resize(committed.entries);
+  r.entry_hashes.resize(committed.entries);
   r.checkpoints.resize(committed.checkpoints);
   r.tail_bytes = in.file_size - committed.pos;
   r.tail_records = uncommitted_records + tail_extra_records;

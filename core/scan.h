@@ -47,6 +47,7 @@ struct ScanResult {
   std::uint64_t last_timestamp_us = 0;
   std::uint64_t records = 0;
   std::vector<format::IndexEntry> entries;
+  std::vector<std::optional<ChainHash>> entry_hashes;  // chain hash before each entry, when verified
   std::vector<format::CheckpointEntry> checkpoints;
   std::vector<Finding> damage;  // inside [header, valid_end): reported, scan went on
   // Where valid frames resume after damage: a read can start there (its chain seeded

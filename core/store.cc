@@ -260,6 +260,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
     std::uint64_t offset;
     std::uint64_t pos;
     bool checkpoint;
+    ChainHash prev;  // chain hash before this record
   };
   std::vector<Placed> placed;
   Bytes buf;
@@ -274,7 +275,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
     h.kind = static_cast<std::uint8_t>(kind);
     h.flags = last ? format::kFlagBatchEnd : 0;
     h.prev_hash = hash;
-    placed.push_back({offset, write_pos + buf.size(), kind == RecordKind::checkpoint});
+    placed.push_back({offset, write_pos + buf.size(), kind == RecordKind::checkpoint, hash});
     format::encode_frame(h, payload, buf);
     hash = hasher.next(hash, offset, kind, ts, payload);
     ++offset;
@@ -313,6 +314,8 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
     std::uint64_t last_indexed = first_in_segment ? 0 : seg.entries.back().byte_pos;
     if (first_in_segment || p.pos - last_indexed >= options.index_interval_bytes) {
       seg.entries.push_back({p.offset, p.pos, ts});
+      seg.entry_hashes.resize(seg.entries.size() - 1);
+      seg.entry_hashes.push_back(p.prev);
     }
     if (p.checkpoint) seg.checkpoints.push_back({p.offset, p.pos});
   }

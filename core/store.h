@@ -168,7 +168,9 @@ class Store {
 
   // Verified read: records with offset >= from_offset, in order, until their payloads
   // total at least max_bytes (at least one record when any exists). Checkpoint records
-  // are included (kind tells them apart). Errors: not_found (unknown stream, or
+  // are included (kind tells them apart). A read that meets damage after verified
+  // records returns those (fewer than asked); the read that starts in the damaged range
+  // gets the error. Errors: not_found (unknown stream, or
   // from_offset below the first retained offset), corruption (naming stream, segment,
   // byte position and offset), io_error.
   Result<std::vector<Record>> read(std::uint64_t stream, std::uint64_t from_offset,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct Segment {
   bool anchor_known = true;          // false when the header itself is damaged
   ChainHash last_hash{};             // h(next_offset - 1)
   std::vector<format::IndexEntry> entries;
+  // Parallel to `entries` when this process computed them (append, verifying scan): the
+  // chain hash before each entry's record, so a verified read can start there. Empty for
+  // entries loaded from a sidecar (a hint, not trusted to seed the chain).
+  std::vector<std::optional<ChainHash>> entry_hashes;
   std::vector<format::CheckpointEntry> checkpoints;
   std::vector<Finding> damage;       // known damaged ranges; reads inside them fail
   std::vector<format::CheckpointEntry> resumes;  // valid frames resuming after damage
@@ -114,8 +119,10 @@ struct Store::Impl {
 
   // --- reads (store_read.cc)
   Result<std::vector<Record>> read(Stream& s, std::uint64_t from, std::uint64_t max_bytes);
+  // Reads into `out`; on an error `out` holds the records verified before it.
   Result<std::vector<Record>> read_from(Stream& s, std::size_t si, StartPoint sp,
-                                        std::uint64_t from, std::uint64_t max_bytes);
+                                        std::uint64_t from, std::uint64_t max_bytes,
+                                        std::vector<Record>& out);
   Status verify_stream(Stream& s, VerifyReport& out);
 };
 

@@ -92,6 +92,7 @@ void fill_from_scan(Segment& seg, const ScanResult& r) {
   seg.last_ts = r.last_timestamp_us;
   seg.last_hash = r.last_hash;
   seg.entries = r.entries;
+  seg.entry_hashes = r.entry_hashes;
   seg.checkpoints = r.checkpoints;
   seg.damage = r.damage;
   seg.resumes = r.resumes;

@@ -42,6 +42,19 @@ StartPoint start_for(const Segment& seg, std::uint64_t from, const VerifiedFront
       sp.from_resume = true;
     }
   }
+  // An index entry this process verified carries the chain hash before it: the nearest
+  // one bounds the hashing to about index_interval_bytes.
+  for (std::size_t i = 0; i < seg.entries.size() && i < seg.entry_hashes.size(); ++i) {
+    const format::IndexEntry& e = seg.entries[i];
+    if (e.offset > from) break;
+    if (e.offset > sp.offset && seg.entry_hashes[i]) {
+      sp = StartPoint{};
+      sp.offset = e.offset;
+      sp.byte_pos = e.byte_pos;
+      sp.from_frontier = true;
+      sp.seed = *seg.entry_hashes[i];
+    }
+  }
   if (f.valid && f.segment_base == seg.base_offset && f.offset <= from && f.offset > sp.offset &&
       f.offset < seg.next_offset) {
     sp = StartPoint{};
@@ -72,8 +85,17 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
   REACHABLE("a verified read ran");
   if (sp.from_checkpoint) REACHABLE("a verified read started from a checkpoint");
   for (;;) {
-    auto result = read_from(s, si, sp, from, max_bytes);
+    std::vector<Record> partial;
+    auto result = read_from(s, si, sp, from, max_bytes, partial);
     if (result.ok()) return result;
+    // Damage after some verified records: return those, less the last one, whose
+    // successor link (now unreadable) is what would vouch for it. The next read from the
+    // damaged range gets the error.
+    if (partial.size() > 1) {
+      partial.pop_back();
+      SOMETIMES(true, "a verified read stopped before damage with the records before it");
+      return partial;
+    }
     const Errc code = result.error().code;
     if (code != Errc::corruption && code != Errc::io_error) return result;
     // Damage (or an unreadable sector) between the start point and `from` must not make
@@ -99,8 +121,9 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
 }
 
 Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, StartPoint sp,
-                                                   std::uint64_t from, std::uint64_t max_bytes) {
-  std::vector<Record> out;
+                                                   std::uint64_t from, std::uint64_t max_bytes,
+                                                   std::vector<Record>& out) {
+  out.clear();
   std::uint64_t expected = sp.offset;
   std::uint64_t pos = sp.byte_pos;
   ChainHash hash = sp.from_frontier ? sp.seed : s.segments[si].anchor;
@@ -203,7 +226,7 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
     ALWAYS(out[i].offset == out[i - 1].offset + 1, "a verified read returns contiguous offsets",
            {"stream", s.id}, {"offset", out[i].offset});
   }
-  return out;
+  return std::move(out);
 }
 
 Result<std::vector<Record>> Store::read(std::uint64_t stream, std::uint64_t from_offset,

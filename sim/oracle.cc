@@ -73,11 +73,13 @@ std::string Oracle::purge_ok(std::uint64_t stream, const StreamStats& st) {
 void Oracle::at_rest(std::uint64_t stream, bool index_file) {
   OracleStream& s = streams_[stream];
   (index_file ? s.at_rest_index : s.at_rest_log) = true;
+  s.verified_below = 0;
 }
 
 void Oracle::tampered(std::uint64_t stream, std::uint64_t offset) {
   OracleStream& s = streams_[stream];
   s.at_rest_log = true;
+  s.verified_below = 0;
   s.tampered.push_back(offset);
 }
 
@@ -149,7 +151,7 @@ std::string Oracle::check_verify(const Result<VerifyReport>& r) {
   return {};
 }
 
-std::string Oracle::check_recovery(Store& store) {
+std::string Oracle::check_recovery(Store& store, bool full) {
   const RecoveryReport& rep = store.recovery_report();
   for (const Finding& f : rep.damage) {
     if (!streams_[f.stream].at_rest_log) {
@@ -168,13 +170,13 @@ std::string Oracle::check_recovery(Store& store) {
     if (!streams_.count(id)) streams_[id];  // created by an append that then failed
   }
   for (auto& [id, s] : streams_) {
-    std::string failure = check_stream_recovery(store, id, s);
+    std::string failure = check_stream_recovery(store, id, s, full);
     if (!failure.empty()) return failure;
   }
   return {};
 }
 
-std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s) {
+std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s, bool full) {
   const std::uint64_t durable = s.durable;
   auto st = store.stats(id);
   if (!st.ok()) {
@@ -206,15 +208,19 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
     SOMETIMES(true, "durable records lost to injected damage were reported, not served");
   }
 
+  // Read back from `start`: below it, records were matched at an earlier recovery and no
+  // fault at rest has touched the stream since.
+  const std::uint64_t start =
+      full ? first : std::max(first, std::min({s.verified_below, durable, next}));
   std::vector<Attempt> survived;
   survived.reserve(static_cast<std::size_t>(next));
-  std::copy(s.acked.begin(), s.acked.begin() + static_cast<long>(std::min<std::uint64_t>(first, s.acked.size())),
+  std::copy(s.acked.begin(), s.acked.begin() + static_cast<long>(std::min<std::uint64_t>(start, s.acked.size())),
             std::back_inserter(survived));
-  survived.resize(static_cast<std::size_t>(first));
-  if (s.chain.size() > first) s.chain.resize(static_cast<std::size_t>(first));
-  bool chain_known = s.chain.size() == first;
+  survived.resize(static_cast<std::size_t>(start));
+  if (s.chain.size() > start) s.chain.resize(static_cast<std::size_t>(start));
+  bool chain_known = s.chain.size() == start;
   const Attempt* last_match = nullptr;
-  std::uint64_t at = first;
+  std::uint64_t at = start;
   int errors = 0;
   while (at < next) {
     auto r = store.read(id, at, 64 * 1024);
@@ -294,6 +300,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   s.first = first;
   s.purge_in_flight = false;
   if (!chain_known) s.chain.clear();
+  s.verified_below = errors == 0 ? next : 0;
   return {};
 }
 

@@ -37,6 +37,7 @@ struct OracleStream {
   bool at_rest_log = false;     // at-rest damage was injected into one of its segments
   bool at_rest_index = false;   // ... or into one of its index sidecars
   bool purge_in_flight = false;
+  std::uint64_t verified_below = 0;  // read back and matched at a recovery, no fault at rest since
   bool header_damaged = false;  // recovery reported a damaged segment header: the chain's seed
                                 // may be unknowable, so checkpoints may disagree with the oracle
   std::vector<std::uint64_t> tampered;  // offsets whose payload was edited with the CRC fixed
@@ -63,15 +64,16 @@ class Oracle {
   std::string check_read(std::uint64_t stream, std::uint64_t from,
                          const Result<std::vector<Record>>& r);
   std::string check_verify(const Result<VerifyReport>& r);
-  // After a restart: everything the store recovered, against what was acknowledged.
-  // Rebases the model on what survived.
-  std::string check_recovery(Store& store);
+  // After a restart: what the store recovered, against what was acknowledged. Rebases
+  // the model on what survived. `full` reads back every record; otherwise records read
+  // back at an earlier recovery, with no fault at rest since, are not read again.
+  std::string check_recovery(Store& store, bool full);
 
   const std::map<std::uint64_t, OracleStream>& streams() const { return streams_; }
   std::uint64_t acknowledged_records() const;
 
  private:
-  std::string check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s);
+  std::string check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s, bool full);
   std::string error_allowed(const OracleStream& s, const Error& e, const char* during) const;
   // Wrong bytes at `offset` are the store's fault unless the record was tampered with and
   // nothing after it in the stream (`next`) can expose it.
