@@ -162,62 +162,51 @@ std::string seq_key(std::uint64_t n) {
   return k;
 }
 
-class LevelDbAppender final : public Appender {
- public:
-  std::string name() const override { return "leveldb"; }
-  void open(const std::string& dir) override {
-    leveldb::Options o;
-    o.create_if_missing = true;
-    leveldb::DB* db = nullptr;
-    check(leveldb::DB::Open(o, dir + "/leveldb", &db).ok(), "leveldb open");
-    db_.reset(db);
-  }
-  void commit(const std::vector<Bytes>& batch) override {
-    leveldb::WriteBatch wb;
-    for (const Bytes& b : batch) {
-      wb.Put(seq_key(next_++), leveldb::Slice(reinterpret_cast<const char*>(b.data()), b.size()));
-    }
-    leveldb::WriteOptions w;
-    w.sync = true;
-    check(db_->Write(w, &wb).ok(), "leveldb write");
-  }
-  std::uint64_t scan(const std::function<void(const std::uint8_t*, std::size_t)>& sink) override {
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-    std::uint64_t bytes = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      sink(reinterpret_cast<const std::uint8_t*>(it->value().data()), it->value().size());
-      bytes += it->value().size();
-    }
-    return bytes;
-  }
-  void close() override { db_.reset(); }
-
- private:
-  std::unique_ptr<leveldb::DB> db_;
-  std::uint64_t next_ = 0;
+// LevelDB and RocksDB share one API shape; one appender serves both.
+struct LevelDbApi {
+  using DB = leveldb::DB;
+  using Options = leveldb::Options;
+  using WriteOptions = leveldb::WriteOptions;
+  using ReadOptions = leveldb::ReadOptions;
+  using WriteBatch = leveldb::WriteBatch;
+  using Slice = leveldb::Slice;
+  using Iterator = leveldb::Iterator;
+  static constexpr const char* name = "leveldb";
 };
 
-class RocksDbAppender final : public Appender {
+struct RocksDbApi {
+  using DB = rocksdb::DB;
+  using Options = rocksdb::Options;
+  using WriteOptions = rocksdb::WriteOptions;
+  using ReadOptions = rocksdb::ReadOptions;
+  using WriteBatch = rocksdb::WriteBatch;
+  using Slice = rocksdb::Slice;
+  using Iterator = rocksdb::Iterator;
+  static constexpr const char* name = "rocksdb";
+};
+
+template <typename Api>
+class KvAppender final : public Appender {
  public:
-  std::string name() const override { return "rocksdb"; }
+  std::string name() const override { return Api::name; }
   void open(const std::string& dir) override {
-    rocksdb::Options o;
+    typename Api::Options o;
     o.create_if_missing = true;
-    rocksdb::DB* db = nullptr;
-    check(rocksdb::DB::Open(o, dir + "/rocksdb", &db).ok(), "rocksdb open");
+    typename Api::DB* db = nullptr;
+    check(Api::DB::Open(o, dir + "/" + Api::name, &db).ok(), std::string(Api::name) + " open");
     db_.reset(db);
   }
   void commit(const std::vector<Bytes>& batch) override {
-    rocksdb::WriteBatch wb;
+    typename Api::WriteBatch wb;
     for (const Bytes& b : batch) {
-      wb.Put(seq_key(next_++), rocksdb::Slice(reinterpret_cast<const char*>(b.data()), b.size()));
+      wb.Put(seq_key(next_++), typename Api::Slice(reinterpret_cast<const char*>(b.data()), b.size()));
     }
-    rocksdb::WriteOptions w;
+    typename Api::WriteOptions w;
     w.sync = true;
-    check(db_->Write(w, &wb).ok(), "rocksdb write");
+    check(db_->Write(w, &wb).ok(), std::string(Api::name) + " write");
   }
   std::uint64_t scan(const std::function<void(const std::uint8_t*, std::size_t)>& sink) override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::unique_ptr<typename Api::Iterator> it(db_->NewIterator(typename Api::ReadOptions()));
     std::uint64_t bytes = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       sink(reinterpret_cast<const std::uint8_t*>(it->value().data()), it->value().size());
@@ -228,7 +217,7 @@ class RocksDbAppender final : public Appender {
   void close() override { db_.reset(); }
 
  private:
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<typename Api::DB> db_;
   std::uint64_t next_ = 0;
 };
 
@@ -243,8 +232,8 @@ std::unique_ptr<Appender> make_appender(const std::string& name) {
   if (name == "cairn") return std::make_unique<CairnAppender>();
   if (name == "raw") return std::make_unique<RawAppender>();
   if (name == "sqlite") return std::make_unique<SqliteAppender>();
-  if (name == "leveldb") return std::make_unique<LevelDbAppender>();
-  if (name == "rocksdb") return std::make_unique<RocksDbAppender>();
+  if (name == "leveldb") return std::make_unique<KvAppender<LevelDbApi>>();
+  if (name == "rocksdb") return std::make_unique<KvAppender<RocksDbApi>>();
   throw std::runtime_error("unknown system " + name);
 }
 

@@ -4,12 +4,13 @@
 
 namespace cairn {
 
-FrameReader::FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes)
-    : file_(file), file_size_(file_size), max_record_bytes_(max_record_bytes) {}
+FrameReader::FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes,
+                         std::size_t window_bytes)
+    : file_(file), file_size_(file_size), max_record_bytes_(max_record_bytes), window_bytes_(window_bytes) {}
 
 Status FrameReader::fill(std::uint64_t byte_pos, std::size_t min_len) {
   std::uint64_t left = byte_pos < file_size_ ? file_size_ - byte_pos : 0;
-  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(kWindowBytes, min_len), left));
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(window_bytes_, min_len), left));
   window_.resize(want);
   CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file_, byte_pos, window_));
   window_.resize(n);

@@ -12,7 +12,12 @@ namespace cairn {
 class FrameReader {
  public:
   // REQUIRES: file outlives the reader; file_size is the size to read up to.
-  FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes);
+  // window_bytes: how much to read ahead per pread (sequential scans want a large window,
+  // spot checks of a few frames a small one; a frame larger than the window is still
+  // read whole).
+  FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes,
+              std::size_t window_bytes = kDefaultWindowBytes);
+  static constexpr std::size_t kDefaultWindowBytes = 1 << 20;
 
   // Decodes the frame at byte_pos (status truncated if the file ends inside it).
   // Errors: io_error from pread.
@@ -22,12 +27,12 @@ class FrameReader {
   std::uint64_t file_size() const { return file_size_; }
 
  private:
-  static constexpr std::size_t kWindowBytes = 1 << 20;
   Status fill(std::uint64_t byte_pos, std::size_t min_len);
 
   fs::File& file_;
   std::uint64_t file_size_;
   std::uint32_t max_record_bytes_;
+  std::size_t window_bytes_;
   Bytes window_;
   std::uint64_t window_pos_ = 0;
 };

@@ -57,7 +57,8 @@ Result<bool> index_matches(const format::SegmentSummary& sum, std::uint64_t stre
   if (sum.entries.front().offset != base || sum.entries.front().byte_pos != format::kSegmentHeaderBytes) {
     return false;
   }
-  FrameReader reader(file, file_size, max_record_bytes);
+  // A few frames only: read each alone rather than through a scan-sized window.
+  FrameReader reader(file, file_size, max_record_bytes, format::kFrameHeaderBytes);
   for (const format::IndexEntry* e : {&sum.entries.front(), &sum.entries.back()}) {
     CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(e->byte_pos));
     if (d.status != format::FrameStatus::ok || d.header.offset != e->offset) return false;
@@ -155,59 +156,71 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   }
   std::sort(bases.begin(), bases.end());
 
+  // Each segment file's size and header, read once for both passes below.
+  struct Probe {
+    std::uint64_t base = 0;
+    std::uint64_t file_size = 0;
+    Bytes head;
+    format::HeaderDecode hd;
+  };
+  std::vector<Probe> probes;
+  for (std::uint64_t base : bases) {
+    Probe p;
+    p.base = base;
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
+                           fs.open(fs::join_path(sdir, format::segment_file_name(base)), {}));
+    CAIRN_ASSIGN_OR_RETURN(p.file_size, file->size());
+    p.head.resize(format::kSegmentHeaderBytes);
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, p.head));
+    p.head.resize(got);
+    p.hd = format::decode_segment_header(p.head);
+    probes.push_back(std::move(p));
+  }
+
   // The header is synced before any record of a file is acknowledged, and a segment is
   // sealed only once it holds records, so a file of at most a header's size without a
   // valid header never held anything: its creation was cut short.
-  for (auto it = bases.begin(); it != bases.end();) {
-    const std::string name = format::segment_file_name(*it);
-    const std::string path = fs::join_path(sdir, name);
-    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, fs.open(path, {}));
-    CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_size, file->size());
-    Bytes head(format::kSegmentHeaderBytes);
-    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, head));
-    head.resize(got);
-    format::HeaderDecode hd = format::decode_segment_header(head);
+  for (auto it = probes.begin(); it != probes.end();) {
     // A rotation creates a segment only while its predecessor exists, so a lone segment
     // with a base above 0 was not cut short: its header is damaged, and removing it would
     // restart the stream at offset 0 and reuse offsets.
-    const bool lone_after_purge = bases.size() == 1 && *it > 0;
-    if (file_size > format::kSegmentHeaderBytes || hd.status == format::HeaderStatus::ok ||
-        hd.status == format::HeaderStatus::bad_version || lone_after_purge) {
+    const bool lone_after_purge = probes.size() == 1 && it->base > 0;
+    if (it->file_size > format::kSegmentHeaderBytes || it->hd.status == format::HeaderStatus::ok ||
+        it->hd.status == format::HeaderStatus::bad_version || lone_after_purge) {
       ++it;
       continue;
     }
-    CAIRN_TRY(fs.unlink(path));
+    const std::string name = format::segment_file_name(it->base);
+    CAIRN_TRY(fs.unlink(fs::join_path(sdir, name)));
     report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, name));
     REACHABLE("recovery removed a segment whose creation was cut short");
     dir_changed = true;
-    it = bases.erase(it);
+    it = probes.erase(it);
   }
 
   // The active segment has no sidecar. One left from an earlier sealing (before its
   // successor's creation was cut short) would go stale as the segment grows.
-  if (!bases.empty()) {
-    const std::string idx_name = format::index_file_name(bases.back());
+  if (!probes.empty()) {
+    const std::string idx_name = format::index_file_name(probes.back().base);
     if (std::find(names.begin(), names.end(), idx_name) != names.end()) {
       CAIRN_TRY(fs.unlink(fs::join_path(sdir, idx_name)));
       report.actions.push_back(fmt::format("stream {}: removed the sidecar of active {}", id,
-                                           format::segment_file_name(bases.back())));
+                                           format::segment_file_name(probes.back().base)));
       dir_changed = true;
     }
   }
 
-  for (std::size_t i = 0; i < bases.size(); ++i) {
-    const bool last = i + 1 == bases.size();
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const bool last = i + 1 == probes.size();
     Segment seg;
-    seg.base_offset = bases[i];
-    seg.name = format::segment_file_name(bases[i]);
+    seg.base_offset = probes[i].base;
+    seg.name = format::segment_file_name(seg.base_offset);
     seg.next_offset = seg.base_offset;
     const std::string path = fs::join_path(sdir, seg.name);
     CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, fs.open(path, {}));
-    CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_size, file->size());
-    Bytes head(format::kSegmentHeaderBytes);
-    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*file, 0, head));
-    head.resize(got);
-    format::HeaderDecode hd = format::decode_segment_header(head);
+    const std::uint64_t file_size = probes[i].file_size;
+    const Bytes& head = probes[i].head;
+    const format::HeaderDecode& hd = probes[i].hd;
     if (hd.status == format::HeaderStatus::bad_version) {
       Error e = make_error(Errc::unsupported_format,
                            fmt::format("segment format version {} is not supported (this build "

@@ -149,7 +149,12 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
       }
     }
     CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
-    FrameReader reader(*file, seg.size_bytes, options.max_record_bytes);
+    // Read ahead about what this read needs (from the start point, which is at most an
+    // index interval or a checkpoint before `from`), not a whole scan window.
+    const std::size_t window = static_cast<std::size_t>(std::clamp<std::uint64_t>(
+        max_bytes + options.index_interval_bytes + 2 * format::kFrameHeaderBytes, 64 * 1024,
+        FrameReader::kDefaultWindowBytes));
+    FrameReader reader(*file, seg.size_bytes, options.max_record_bytes, window);
     bool first_frame = true;
     while (expected < seg.next_offset) {
       auto decoded = reader.at(pos);

@@ -77,7 +77,7 @@ class Progress {
  private:
   const char* verb_;
   bool on_;
-  std::chrono::steady_clock::time_point last_{};
+  std::chrono::steady_clock::time_point last_{};  // allowed: progress display of the CLI
 };
 
 Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, const Args& a,
