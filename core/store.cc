@@ -201,7 +201,7 @@ Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
   return &pos->second;
 }
 
-Status Store::Impl::write_index(Stream& s, const Segment& seg, bool) {
+Status Store::Impl::write_index(Stream& s, const Segment& seg) {
   Bytes bytes = format::encode_index(seg.summary(s.id));
   bool sync_failed = false;
   Status st = replace_file_atomically(fs, s.dir, format::index_file_name(seg.base_offset), bytes,
@@ -234,7 +234,7 @@ Status Store::Impl::rotate(Stream& s) {
   old.sealed = true;
   old.file.reset();
   REACHABLE("segment rotated", {"stream", s.id}, {"base_offset", s.next_offset});
-  return write_index(s, old, true);
+  return write_index(s, old);
 }
 
 Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<ByteView>& payloads,

@@ -106,7 +106,8 @@ struct Store::Impl {
   Status create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor);
   Status rotate(Stream& s);
   Status sync_stream(Stream& s);
-  Status write_index(Stream& s, const Segment& seg, bool sync_dir);
+  // Replaces the sidecar of a sealed segment atomically (temp, fsync, rename, fsync dir).
+  Status write_index(Stream& s, const Segment& seg);
   Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
                                       bool checkpoint_only);
   Result<fs::File*> segment_file(Stream& s, Segment& seg);

@@ -317,7 +317,7 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
                                        "sealed segment: " + r.tail_reason});
         }
         if (seg.damage.empty() && !options.full_scan_on_open) {
-          CAIRN_TRY(write_index(s, seg, true));
+          CAIRN_TRY(write_index(s, seg));
           report.indexes_rebuilt += 1;
           report.actions.push_back(fmt::format("stream {}: rebuilt index of {}", id, seg.name));
           REACHABLE("recovery rebuilt a missing or inconsistent index from the log");
