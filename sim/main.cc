@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <algorithm>
 #include <mutex>
@@ -244,6 +245,8 @@ int main(int argc, char** argv) {
 
   if (a.print_digest) {  // the second process of --check-determinism
     SeedOptions o = options_for(a.seed, a, error);
+    // Test hook: make the second process diverge, to prove the check catches it.
+    if (std::getenv("CAIRN_SIM_DIVERGE_SECOND_PROCESS") != nullptr) o.events += 1;  // allowed: test hook, never set in use
     SeedResult r = run_seed(o);
     std::printf("%016llx\n", static_cast<unsigned long long>(r.digest));
     if (!a.trace_out.empty()) {
