@@ -18,23 +18,30 @@ std::string append_svg(const nlohmann::json& rows) {
   std::vector<std::string> groups;
   std::map<std::string, std::map<std::string, double>> value;
   double vmax = 1;
+  double vmin = 1e300;
   for (const auto& r : rows) {
     std::string g = fmt::format("{}B x{}", r["record_bytes"].get<std::size_t>(), r["batch"].get<std::size_t>());
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
     const double v = r["records_per_s"].get<double>();
     value[g][r["system"].get<std::string>()] = v;
     vmax = std::max(vmax, v);
+    if (v > 0) vmin = std::min(vmin, v);
   }
   const double left = 70, top = 40, height = 300, bar = 12, gap = 24;
   const double group_w = bar * static_cast<double>(systems.size()) + gap;
   const double width = left + group_w * static_cast<double>(groups.size()) + 20;
-  const double decades = std::ceil(std::log10(vmax));
-  auto y = [&](double v) { return top + height - height * std::log10(std::max(v, 1.0)) / decades; };
+  // The axis runs from the decade below the smallest bar to the decade above the largest.
+  const double floor_decade = vmin < 1e300 ? std::floor(std::log10(vmin)) : 0;
+  const double decades = std::max(1.0, std::ceil(std::log10(vmax)) - floor_decade);
+  auto y = [&](double v) {
+    const double d = std::log10(std::max(v, 1.0)) - floor_decade;
+    return top + height - height * std::max(d, 0.0) / decades;
+  };
   std::string s = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" font-family=\"sans-serif\" font-size=\"11\">\n",
                               width, top + height + 70);
   s += fmt::format("<text x=\"{:.0f}\" y=\"20\" font-size=\"14\">Append, one durable commit per batch: records/s (log scale)</text>\n", left);
   for (int d = 0; d <= static_cast<int>(decades); ++d) {
-    const double v = std::pow(10.0, d);
+    const double v = std::pow(10.0, floor_decade + d);
     s += fmt::format("<line x1=\"{:.0f}\" x2=\"{:.0f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>", left, width - 10, y(v), y(v));
     s += fmt::format("<text x=\"{:.0f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0e}</text>\n", left - 5, y(v) + 4, v);
   }
