@@ -1,7 +1,8 @@
 // The deterministic PRNG of the simulated world: xoshiro256** (Blackman & Vigna, 2018),
 // seeded through SplitMix64. Its own range reduction (Lemire's multiply-shift with
-// rejection) replaces std::uniform_int_distribution, whose output differs between
-// standard libraries. Probabilities are integers in parts per million, never doubles.
+// rejection) replaces std::uniform_int_distribution (named, never used: allowed),
+// whose output differs between standard libraries. Probabilities are integers in parts
+// per million, never doubles.
 #pragma once
 
 #include <cstdint>
