@@ -367,24 +367,25 @@ Store::~Store() = default;
 const RecoveryReport& Store::recovery_report() const { return impl_->report; }
 
 Result<AppendResult> Store::append(std::uint64_t stream, const std::vector<Bytes>& batch) {
-  CAIRN_TRY(impl_->check_writable());
-  if (batch.empty()) return make_error(Errc::invalid_argument, "append of an empty batch");
-  std::vector<ByteView> views;
-  views.reserve(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].size() > impl_->options.max_record_bytes) {
-      return make_error(Errc::record_too_large,
-                        fmt::format("record {} of the batch is {} bytes, above max_record_bytes {}",
-                                    i, batch[i].size(), impl_->options.max_record_bytes));
-    }
-    views.emplace_back(batch[i]);
-  }
-  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->get_or_create_stream(stream));
-  return impl_->append_records(*s, views, false);
+  return impl_->append_checked(stream, std::vector<ByteView>(batch.begin(), batch.end()));
 }
 
 Result<AppendResult> Store::append(std::uint64_t stream, ByteView payload) {
-  return append(stream, std::vector<Bytes>{Bytes(payload.begin(), payload.end())});
+  return impl_->append_checked(stream, {payload});
+}
+
+Result<AppendResult> Store::Impl::append_checked(std::uint64_t stream, const std::vector<ByteView>& batch) {
+  CAIRN_TRY(check_writable());
+  if (batch.empty()) return make_error(Errc::invalid_argument, "append of an empty batch");
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].size() > options.max_record_bytes) {
+      return make_error(Errc::record_too_large,
+                        fmt::format("record {} of the batch is {} bytes, above max_record_bytes {}",
+                                    i, batch[i].size(), options.max_record_bytes));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, get_or_create_stream(stream));
+  return append_records(*s, batch, false);
 }
 
 Status Store::sync() {

@@ -108,6 +108,8 @@ struct Store::Impl {
   Status sync_stream(Stream& s);
   // Replaces the sidecar of a sealed segment atomically (temp, fsync, rename, fsync dir).
   Status write_index(Stream& s, const Segment& seg);
+  // Validates a caller's batch (writable, not empty, sizes) and appends it.
+  Result<AppendResult> append_checked(std::uint64_t stream, const std::vector<ByteView>& batch);
   Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
                                       bool checkpoint_only);
   Result<fs::File*> segment_file(Stream& s, Segment& seg);

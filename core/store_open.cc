@@ -138,7 +138,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(sdir));
   std::vector<std::uint64_t> bases;
   std::set<std::uint64_t> logs;
-  bool dir_changed = false;
   for (const std::string& name : names) {
     if (auto b = format::parse_segment_name(name, "log")) {
       bases.push_back(*b);
@@ -151,7 +150,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     if (ends_with(name, kTempSuffix) || orphan_index) {
       CAIRN_TRY(fs.unlink(fs::join_path(sdir, name)));
       report.actions.push_back(fmt::format("stream {}: removed leftover {}", id, name));
-      dir_changed = true;
     }
   }
   std::sort(bases.begin(), bases.end());
@@ -194,7 +192,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
     CAIRN_TRY(fs.unlink(fs::join_path(sdir, name)));
     report.actions.push_back(fmt::format("stream {}: removed {} (creation cut short)", id, name));
     REACHABLE("recovery removed a segment whose creation was cut short");
-    dir_changed = true;
     it = probes.erase(it);
   }
 
@@ -206,7 +203,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
       CAIRN_TRY(fs.unlink(fs::join_path(sdir, idx_name)));
       report.actions.push_back(fmt::format("stream {}: removed the sidecar of active {}", id,
                                            format::segment_file_name(probes.back().base)));
-      dir_changed = true;
     }
   }
 
@@ -355,7 +351,6 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir) {
   }
   // Entries made before a failed directory fsync may still be only in memory: sync the
   // directory whether or not recovery changed it.
-  (void)dir_changed;
   CAIRN_TRY(fs.sync_dir(sdir));
   report.segments += s.segments.size();
 

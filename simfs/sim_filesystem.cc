@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -611,38 +612,39 @@ void SimFileSystem::crash() {
   power_off_at_ = 0;
 }
 
-bool SimFileSystem::inject_overwrite(const std::string& raw, std::uint64_t byte_pos, ByteView bytes) {
+// Changes durable bytes in place (damage at rest). The page cache shows the change too,
+// unless a pending write replaced those bytes. Returns false when the file does not exist
+// or the range is past its durable size.
+bool SimFileSystem::overwrite_at_rest(const std::string& raw, std::uint64_t byte_pos, std::size_t len,
+                                      const std::function<std::uint8_t(std::uint8_t)>& change,
+                                      const std::string& detail) {
   auto path = normalize(raw);
   if (!path.ok()) return false;
   Impl& im = *impl_;
   auto it = im.cur.find(*path);
   if (it == im.cur.end() || it->second.is_dir) return false;
   Inode& node = im.inodes[it->second.inode];
-  if (byte_pos + bytes.size() > node.durable.size()) return false;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    std::size_t p = static_cast<std::size_t>(byte_pos + i);
-    // The page cache holds the same bytes unless a pending write replaced them.
-    if (p < node.current.size() && node.current[p] == node.durable[p]) node.current[p] = bytes[i];
-    node.durable[p] = bytes[i];
+  if (len == 0 || byte_pos + len > node.durable.size()) return false;
+  for (std::size_t i = 0; i < len; ++i) {
+    const std::size_t p = static_cast<std::size_t>(byte_pos + i);
+    const std::uint8_t changed = change(node.durable[p]);
+    if (p < node.current.size() && node.current[p] == node.durable[p]) node.current[p] = changed;
+    node.durable[p] = changed;
   }
-  log_fault(FaultFamily::bit_flip, *path, byte_pos, bytes.size(), "overwrite at rest");
+  log_fault(FaultFamily::bit_flip, *path, byte_pos, len, detail);
   return true;
 }
 
-bool SimFileSystem::inject_bit_flip(const std::string& raw, std::uint64_t byte_pos, unsigned bit) {
-  auto path = normalize(raw);
-  if (!path.ok()) return false;
-  Impl& im = *impl_;
-  auto it = im.cur.find(*path);
-  if (it == im.cur.end() || it->second.is_dir) return false;
-  Inode& node = im.inodes[it->second.inode];
-  if (byte_pos >= node.durable.size()) return false;
-  const std::size_t p = static_cast<std::size_t>(byte_pos);
+bool SimFileSystem::inject_overwrite(const std::string& path, std::uint64_t byte_pos, ByteView bytes) {
+  std::size_t i = 0;
+  return overwrite_at_rest(path, byte_pos, bytes.size(), [&](std::uint8_t) { return bytes[i++]; },
+                           "overwrite at rest");
+}
+
+bool SimFileSystem::inject_bit_flip(const std::string& path, std::uint64_t byte_pos, unsigned bit) {
   const std::uint8_t mask = static_cast<std::uint8_t>(1u << (bit % 8));
-  if (p < node.current.size() && node.current[p] == node.durable[p]) node.current[p] ^= mask;
-  node.durable[p] ^= mask;
-  log_fault(FaultFamily::bit_flip, *path, byte_pos, 1, fmt::format("bit {}", bit % 8));
-  return true;
+  return overwrite_at_rest(path, byte_pos, 1, [mask](std::uint8_t b) { return static_cast<std::uint8_t>(b ^ mask); },
+                           fmt::format("bit {}", bit % 8));
 }
 
 std::optional<FaultRecord> SimFileSystem::inject_random_bit_flip(const std::string& prefix) {

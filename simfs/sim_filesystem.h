@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -166,6 +167,8 @@ class SimFileSystem final : public FileSystem {
 
   // Counts an operation and applies power-off and latency. Returns io_error when off.
   Status begin_op(const char* name, const std::string& path, bool is_sync = false);
+  bool overwrite_at_rest(const std::string& path, std::uint64_t byte_pos, std::size_t len,
+                         const std::function<std::uint8_t(std::uint8_t)>& change, const std::string& detail);
   void log_fault(FaultFamily f, const std::string& path, std::uint64_t pos, std::uint64_t len,
                  std::string detail);
   void trace_line(const std::string& line);
