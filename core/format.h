@@ -20,6 +20,8 @@ inline constexpr std::uint32_t kVersion = 1;
 inline constexpr std::uint8_t kSegmentMagic[8] = {'C', 'A', 'I', 'R', 'N', 'S', 'E', 'G'};
 inline constexpr std::size_t kSegmentHeaderBytes = 8 + 4 + 4 + 8 + 8 + 32 + 4 + 4;
 static_assert(kSegmentHeaderBytes == 72);
+inline constexpr std::size_t kSegmentVersionPos = 8;   // byte position of format_version
+inline constexpr std::size_t kSegmentAnchorPos = 32;   // byte position of the anchor
 
 struct SegmentHeader {
   std::uint64_t stream_id = 0;

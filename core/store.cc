@@ -51,22 +51,49 @@ std::string to_string(const SyncPolicy& p) {
   return "?";
 }
 
+const char* finding_kind_name(FindingKind k) {
+  switch (k) {
+    case FindingKind::damage: return "damage";
+    case FindingKind::index: return "index";
+    case FindingKind::manifest: return "manifest";
+  }
+  return "?";
+}
+
 std::string Finding::to_string() const {
   return fmt::format("stream {} file {} byte {} offset {}: {}", stream, segment, byte_pos, offset,
                      what);
 }
 
 std::string RecoveryReport::to_string() const {
-  std::string out = fmt::format("recovered {} streams, {} segments", streams, segments);
+  std::string out = fmt::format("{} {} streams, {} segments", read_only ? "inspected" : "recovered",
+                                streams, segments);
+  if (live_writer) out += " (a writer is live)";
   for (const TornTail& t : torn_tails) {
-    out += fmt::format("\n  torn tail: stream {} file {} cut at byte {}: {} bytes, {} records "
-                       "dropped (from offset {})",
-                       t.stream, t.segment, t.byte_pos, t.bytes_dropped, t.records_dropped,
+    const char* verb = t.in_progress ? "in progress (being written)" : t.cut ? "cut" : "would be cut";
+    out += fmt::format("\n  torn tail: stream {} file {} {} at byte {}: {} bytes, {} records "
+                       "(from offset {})",
+                       t.stream, t.segment, verb, t.byte_pos, t.bytes_dropped, t.records_dropped,
                        t.first_offset_dropped);
+    if (t.possibly_acknowledged > 0) {
+      out += fmt::format("; {} of them possibly acknowledged (offsets {}..{})", t.possibly_acknowledged,
+                         t.first_offset_dropped, t.first_offset_dropped + t.possibly_acknowledged - 1);
+    }
   }
-  for (const Finding& f : damage) out += "\n  damage: " + f.to_string();
+  for (const Finding& f : damage) out += fmt::format("\n  {}: {}", finding_kind_name(f.kind), f.to_string());
+  for (const std::string& i : invalid_indexes) out += "\n  index rebuilt from the log: " + i;
+  for (std::uint64_t id : blocked_streams) {
+    out += fmt::format("\n  stream {} refuses appends until `cairn repair`", id);
+  }
   for (const std::string& a : actions) out += "\n  " + a;
   return out;
+}
+
+const manifest::Gap* Stream::gap_at(std::uint64_t offset) const {
+  for (const manifest::Gap& g : gaps) {
+    if (offset >= g.from_offset && offset < g.to_offset) return &g;
+  }
+  return nullptr;
 }
 
 format::SegmentSummary Segment::summary(std::uint64_t stream) const {
@@ -83,10 +110,25 @@ format::SegmentSummary Segment::summary(std::uint64_t stream) const {
   return s;
 }
 
+manifest::SegmentEntry Segment::sealed_entry() const {
+  return manifest::SegmentEntry{base_offset, next_offset, size_bytes, last_frame_pos, last_hash,
+                                manifest::SegmentState::sealed};
+}
+
+void Store::Impl::act(const std::string& done, const std::string& would) {
+  const std::string& text = read_only() ? would : done;
+  if (!text.empty()) report.actions.push_back(text);
+}
+
 // ---------------------------------------------------------------- Impl helpers
 
 Status Store::Impl::check_writable() const {
   if (closed) return make_error(Errc::closed, "the store is closed");
+  if (read_only()) {
+    Error e = make_error(Errc::read_only, "the store at " + dir + " was opened read-only");
+    e.segment = dir;
+    return e;
+  }
   if (failed) {
     return make_error(Errc::fail_stopped,
                       "the store is fail-stop after a failed fsync (" + failed_reason +
@@ -141,7 +183,8 @@ Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
       }
     }
   }
-  auto opened = fs.open(fs::join_path(s.dir, seg.name), {});
+  // Sealed segments are only ever read; a read-only store reads everything.
+  auto opened = fs.open(fs::join_path(s.dir, seg.name), fs::OpenOptions{.read_only = seg.sealed || read_only()});
   if (!opened.ok()) {
     Error e = std::move(opened).error();
     e.stream = s.id;
@@ -197,7 +240,10 @@ Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
   Status dir_synced = fs.sync_dir(dir);
   if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
   CAIRN_TRY(create_segment(s, 0, kZeroHash));
+  s.durable = s.written = DurableMark{0, format::kSegmentHeaderBytes, 0, kZeroHash};
   auto [pos, inserted] = streams.emplace(id, std::move(s));
+  // The manifest lists the stream before any record of it is acknowledged.
+  CAIRN_TRY(write_manifest(false));
   return &pos->second;
 }
 
@@ -219,22 +265,34 @@ Status Store::Impl::sync_stream(Stream& s) {
   Status st = s.active().file->sync();
   if (!st.ok() && canary_on(Canary::failed_fsync_retried)) st = s.active().file->sync();
   if (!st.ok()) return fail_stop(std::move(st).error());
-  s.durable_offset = s.next_offset;
+  const Segment& act = s.active();
+  s.durable = DurableMark{s.next_offset, act.size_bytes, act.last_frame_pos, s.head};
   s.dirty = false;
   s.unsynced_records = 0;
   s.unsynced_bytes = 0;
+  // Bound the window no proof covers: advance the recovery point before acknowledging
+  // durability far past it (RECOVERY.md A5, "possibly acknowledged").
+  if (s.durable.byte - s.written.byte >= options.recovery_point_interval_bytes) {
+    CAIRN_TRY(write_manifest(false));
+  }
+  s.durable_offset = s.next_offset;
   return {};
 }
 
 Status Store::Impl::rotate(Stream& s) {
-  // Seal: the old segment is durable in full before the next one exists.
+  // Seal: the old segment is durable in full before the next one exists. Until the
+  // manifest below lands, recovery adopts the new segment as the one successor of the
+  // listed active segment (RECOVERY.md I7).
   CAIRN_TRY(sync_stream(s));
   CAIRN_TRY(create_segment(s, s.next_offset, s.head));
   Segment& old = s.segments[s.segments.size() - 2];
   old.sealed = true;
+  old.recorded = old.sealed_entry();
   old.file.reset();
   REACHABLE("segment rotated", {"stream", s.id}, {"base_offset", s.next_offset});
-  return write_index(s, old);
+  CAIRN_TRY(write_index(s, old));
+  s.durable = DurableMark{s.next_offset, format::kSegmentHeaderBytes, 0, s.head};
+  return write_manifest(false);
 }
 
 Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<ByteView>& payloads,
@@ -267,6 +325,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   buf.reserve(static_cast<std::size_t>(batch_bytes));
   std::uint64_t offset = s.next_offset;
   ChainHash hash = s.head;
+  std::uint64_t last_frame_pos = 0;
   auto add = [&](RecordKind kind, ByteView payload, bool last) {
     format::FrameHeader h;
     h.offset = offset;
@@ -276,6 +335,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
     h.flags = last ? format::kFlagBatchEnd : 0;
     h.prev_hash = hash;
     placed.push_back({offset, write_pos + buf.size(), kind == RecordKind::checkpoint, hash});
+    last_frame_pos = write_pos + buf.size();
     format::encode_frame(h, payload, buf);
     hash = hasher.next(hash, offset, kind, ts, payload);
     ++offset;
@@ -324,6 +384,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   seg.size_bytes += buf.size();
   seg.next_offset = offset;
   seg.last_hash = hash;
+  seg.last_frame_pos = last_frame_pos;
   s.next_offset = offset;
   s.head = hash;
   s.last_ts = ts;
@@ -385,24 +446,29 @@ Result<AppendResult> Store::Impl::append_checked(std::uint64_t stream, const std
     }
   }
   CAIRN_ASSIGN_OR_RETURN(Stream* s, get_or_create_stream(stream));
+  if (s->blocked) return *s->blocked;
   return append_records(*s, batch, false);
 }
 
 Status Store::sync() {
   CAIRN_TRY(impl_->check_writable());
-  for (auto& [id, s] : impl_->streams) CAIRN_TRY(impl_->sync_stream(s));
+  for (auto& [id, s] : impl_->streams) {
+    if (!s.blocked) CAIRN_TRY(impl_->sync_stream(s));
+  }
   return {};
 }
 
 Status Store::sync(std::uint64_t stream) {
   CAIRN_TRY(impl_->check_writable());
   CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  if (s->blocked) return {};  // nothing was appended to it in this process
   return impl_->sync_stream(*s);
 }
 
 Result<std::uint64_t> Store::checkpoint(std::uint64_t stream) {
   CAIRN_TRY(impl_->check_writable());
   CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  if (s->blocked) return *s->blocked;
   CAIRN_ASSIGN_OR_RETURN(AppendResult r, impl_->append_records(*s, {}, true));
   return *r.checkpoint_offset;
 }
@@ -431,25 +497,39 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   std::uint64_t total = 0;
   for (const Segment& g : s->segments) total += g.size_bytes;
   // Whole sealed segments only, oldest first, never the active one (always the last).
-  while (s->segments.size() > 1) {
-    const Segment& oldest = s->segments.front();
-    bool too_old = options.older_than_us && now >= *options.older_than_us &&
-                   oldest.last_ts < now - *options.older_than_us;
-    bool too_big = options.max_total_bytes && total > *options.max_total_bytes;
+  std::size_t drop = 0;
+  while (drop + 1 < s->segments.size()) {
+    const Segment& oldest = s->segments[drop];
+    const bool too_old = options.older_than_us && now >= *options.older_than_us &&
+                         oldest.last_ts < now - *options.older_than_us;
+    const bool too_big = options.max_total_bytes && total > *options.max_total_bytes;
     if (!too_old && !too_big) break;
     ALWAYS(oldest.sealed, "purge removes only sealed segments", {"segment", oldest.name});
-    CAIRN_TRY(im.fs.unlink(fs::join_path(s->dir, oldest.name)));
-    Status idx = im.fs.unlink(fs::join_path(s->dir, format::index_file_name(oldest.base_offset)));
-    if (!idx.ok() && idx.error().code != Errc::not_found) return std::move(idx).error();
-    // One directory sync per segment keeps "oldest first" true across a crash.
-    Status synced = im.fs.sync_dir(s->dir);
-    if (!synced.ok()) return im.fail_stop(std::move(synced).error());
     total -= oldest.size_bytes;
     result.bytes_removed += oldest.size_bytes;
+    ++drop;
+  }
+  if (drop == 0) return result;
+  std::vector<Segment> removed(std::make_move_iterator(s->segments.begin()),
+                               std::make_move_iterator(s->segments.begin() + static_cast<long>(drop)));
+  s->segments.erase(s->segments.begin(), s->segments.begin() + static_cast<long>(drop));
+  const std::uint64_t first = s->first_offset();
+  s->gaps.erase(std::remove_if(s->gaps.begin(), s->gaps.end(),
+                               [first](const manifest::Gap& g) { return g.to_offset <= first; }),
+                s->gaps.end());
+  // The manifest moves the first retained offset before any file goes: a crash between
+  // leaves files below it, which open removes as an interrupted purge (RECOVERY.md I4).
+  CAIRN_TRY(im.write_manifest(false));
+  for (Segment& g : removed) {
+    g.file.reset();
+    CAIRN_TRY(im.fs.unlink(fs::join_path(s->dir, g.name)));
+    Status idx = im.fs.unlink(fs::join_path(s->dir, format::index_file_name(g.base_offset)));
+    if (!idx.ok() && idx.error().code != Errc::not_found) return std::move(idx).error();
     result.segments_removed += 1;
-    s->segments.erase(s->segments.begin());
     REACHABLE("purge removed a segment", {"stream", stream});
   }
+  Status synced = im.fs.sync_dir(s->dir);
+  if (!synced.ok()) return im.fail_stop(std::move(synced).error());
   return result;
 }
 
@@ -467,6 +547,8 @@ Result<StreamStats> Store::stats(std::uint64_t stream) const {
   st.next_offset = s->next_offset;
   st.durable_offset = s->durable_offset;
   st.segments = s->segments.size();
+  for (const manifest::Gap& g : s->gaps) st.gaps.emplace_back(g.from_offset, g.to_offset);
+  st.blocked = s->blocked.has_value();
   bool any = false;
   for (const Segment& g : s->segments) {
     st.bytes += g.size_bytes;
@@ -487,17 +569,26 @@ Status Store::close() {
   Impl& im = *impl_;
   if (im.closed) return make_error(Errc::closed, "the store is already closed");
   Status result;
-  if (!im.failed) {
+  if (!im.failed && !im.read_only()) {
     for (auto& [id, s] : im.streams) {
+      if (s.blocked) continue;
       Status st = im.sync_stream(s);
       if (!st.ok() && result.ok()) result = std::move(st);
     }
+    // Clean only when every stream is durable to its end: the next open may then take any
+    // difference from these sizes for damage (RECOVERY.md A1, A2).
+    if (result.ok()) result = im.write_manifest(true);
   }
   for (auto& [id, s] : im.streams) {
     for (Segment& g : s.segments) {
       if (g.file) (void)g.file->close();
       g.file.reset();
     }
+  }
+  if (im.lock) {
+    Status unlocked = im.lock->unlock();
+    if (!unlocked.ok() && result.ok()) result = std::move(unlocked);
+    im.lock.reset();
   }
   im.closed = true;
   return result;

@@ -1,16 +1,30 @@
 // cairn::Store — an embedded, append-only, hash-chained, segmented event log.
 //
 // A store is a directory holding streams (by u64 id). A stream is a sequence of records
-// numbered by offset from 0, kept in segment files (format: core/FORMAT.md). The store
-// reaches the disk only through the FileSystem it is given and time only through the
-// Clock it is given; both must outlive the Store.
+// numbered by offset from 0, kept in segment files, with a MANIFEST saying what the store
+// holds (format: core/FORMAT.md; what open decides: core/RECOVERY.md). The store reaches
+// the disk only through the FileSystem it is given and time only through the Clock it is
+// given; both must outlive the Store.
+//
+// One writer: a writable open takes the lock on "<dir>/LOCK" (FileSystem::lock); a second
+// writer gets Errc::locked and changes nothing. Readers never write: a read-only open
+// (Options::read_only) takes no lock and never truncates, renames, deletes, writes or
+// syncs; it reports what recovery would do and sees a live writer's tail as in progress.
 //
 // Durability ("acknowledged"): durable_offset(stream) is the first offset not yet known
-// durable; every offset below it survives any crash byte-identical and chain-valid.
-// With sync policy `always`, append returns after its records are durable. A failed
-// fsync (file or directory) makes the store fail-stop: every later write returns
-// Errc::fail_stopped until the store is reopened, and data written since the last good
-// sync is indeterminate.
+// durable; every offset below it survives any crash byte-identical and chain-valid,
+// unless damage at rest hits it (then it is reported, never served). With sync policy
+// `always`, append returns after its records are durable. A failed fsync (file or
+// directory) makes the store fail-stop: every later write returns Errc::fail_stopped
+// until the store is reopened, and data written since the last good sync is
+// indeterminate.
+//
+// The window that cannot be proven: the manifest's recovery point advances at every
+// seal, open and clean close, and after a sync once the active segment has grown
+// Options::recovery_point_interval_bytes past it; frames carry the durable offset they
+// were written under. Records acknowledged durable after the last of those proofs and
+// damaged at rest before the next can only be cut as a torn tail; recovery then reports
+// them as possibly acknowledged (TornTail::possibly_acknowledged), never silently.
 //
 // Corruption: every read checks each frame's CRC32C and the SHA-256 chain from the
 // nearest checkpoint or segment anchor at or below the requested offset, and never
@@ -57,10 +71,27 @@ struct Options {
   SyncPolicy sync;
   bool create_if_missing = true;
   // Scan every sealed segment's frames on open (O(log)); by default sealed segments are
-  // checked through their index sidecar and header only, and damage inside them is
+  // checked by size and last chain hash against the manifest, and damage inside them is
   // found by reads and verify().
   bool full_scan_on_open = false;
+  // Open without writing anything: no lock, no truncate, rename, delete, write or sync.
+  // The recovery report says what a writer's open would do; append, sync, checkpoint,
+  // purge and repair return Errc::read_only. Files are opened read-only, so a user who
+  // may only read the directory can inspect it, also beside a live writer.
+  bool read_only = false;
+  // The recovery point advances (a manifest replacement: two fsyncs) after a sync once
+  // the active segment's durable bytes are this far past it, besides at every seal, open
+  // and clean close. Smaller: a narrower unprovable window, more syncs per byte.
+  std::uint64_t recovery_point_interval_bytes = 1ull << 20;
 };
+
+// What a finding is about.
+enum class FindingKind : std::uint8_t {
+  damage,    // stored records are damaged or missing: reads of them fail
+  index,     // an index sidecar lies or cannot be read: the log wins, no record is affected
+  manifest,  // the manifest is missing or damaged: rebuilt from the segments
+};
+const char* finding_kind_name(FindingKind k);
 
 // Something wrong found in stored data.
 struct Finding {
@@ -70,22 +101,31 @@ struct Finding {
   std::uint64_t offset = 0;         // first offset affected (best knowledge)
   std::uint64_t end_offset = 0;     // one past the last offset affected (best knowledge)
   std::string what;
+  FindingKind kind = FindingKind::damage;
   std::string to_string() const;
 };
 
+// Bytes after the last complete batch of an active segment, above the recovery point and
+// above every durability proof in the frames: a write that a crash cut short.
 struct TornTail {
   std::uint64_t stream = 0;
   std::string segment;
-  std::uint64_t byte_pos = 0;         // where the file was cut
+  std::uint64_t byte_pos = 0;         // where the file is cut (end of the last complete batch)
   std::uint64_t bytes_dropped = 0;
   std::uint64_t records_dropped = 0;  // complete, CRC-valid frames that were cut away
   std::uint64_t first_offset_dropped = 0;
+  // Records cut that may have been acknowledged durable: they lie inside the window the
+  // recovery point does not cover, so neither their durability nor its absence can be
+  // proven. Offsets [first_offset_dropped, first_offset_dropped + possibly_acknowledged).
+  std::uint64_t possibly_acknowledged = 0;
+  bool cut = true;           // false in a read-only open: what a writer's open would cut
+  bool in_progress = false;  // read-only, beside a live writer: being written, not torn
 };
 
 struct RecoveryReport {
   std::vector<TornTail> torn_tails;     // truncated (not damage)
-  std::vector<Finding> damage;          // reported, never truncated
-  std::vector<std::string> actions;     // files removed, indexes rebuilt, ...
+  std::vector<Finding> damage;          // damage and manifest findings: reported, never cut
+  std::vector<std::string> actions;     // files removed, indexes rebuilt, ... ("would" when read-only)
   std::uint64_t streams = 0;
   std::uint64_t segments = 0;
   std::uint64_t indexes_rebuilt = 0;
@@ -93,6 +133,13 @@ struct RecoveryReport {
   // ("stream-X/seg-N.idx"). A missing sidecar is normal after a crash during rotation;
   // an invalid one means a replacement was not atomic or the file was damaged at rest.
   std::vector<std::string> invalid_indexes;
+  bool read_only = false;
+  bool live_writer = false;      // read-only: another process holds the writer's lock
+  bool clean_shutdown = false;   // the manifest says the last writer closed cleanly
+  bool manifest_rebuilt = false; // missing or damaged: rebuilt from the segments
+  // Streams whose damage the open must not cut (a damaged durable tail, a missing or
+  // shortened active segment): appends to them fail until `repair`.
+  std::vector<std::uint64_t> blocked_streams;
   bool clean() const { return torn_tails.empty() && damage.empty(); }
   std::string to_string() const;
 };
@@ -114,6 +161,9 @@ struct StreamStats {
   std::uint64_t damaged_ranges = 0;
   std::uint64_t first_timestamp_us = 0;
   std::uint64_t last_timestamp_us = 0;
+  // Offset ranges [first, second) inside [first_offset, next_offset) that repair removed.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps;
+  bool blocked = false;  // appends fail until repair (RecoveryReport::blocked_streams)
 };
 
 struct VerifyReport {
@@ -134,12 +184,39 @@ struct PurgeResult {
   std::uint64_t bytes_removed = 0;
 };
 
+// One range of bytes that repair takes out of a segment, and where it keeps them.
+struct Removal {
+  std::string segment;              // the file the bytes came from
+  std::uint64_t byte_pos = 0;       // first byte removed
+  std::uint64_t bytes = 0;
+  std::uint64_t first_offset = 0;   // offsets lost with them: [first_offset, end_offset)
+  std::uint64_t end_offset = 0;
+  std::string kept_as;              // file beside the segment holding exactly those bytes
+  std::string why;
+};
+
+struct RepairReport {
+  std::uint64_t stream = 0;
+  bool dry_run = false;
+  std::vector<Removal> removals;
+  // Offset ranges [first, second) the stream no longer holds (bytes removed or files that
+  // were missing); reads of them fail with not_found naming the repair.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> lost_offsets;
+  std::vector<std::string> steps;     // every file operation, in order
+  std::vector<std::string> left_alone;  // findings repair cannot fix, and why
+  std::uint64_t next_offset = 0;      // the offset the next append gets
+  bool nothing_to_do() const { return removals.empty() && lost_offsets.empty() && steps.empty(); }
+  std::string to_string() const;
+};
+
 class Store {
  public:
   // Opens (or with options.create_if_missing, creates) the store in `dir` and recovers
-  // every stream: truncates torn tails, reports damage, restores chain heads. Errors:
-  // invalid_argument (bad options), not_found (no store and no create),
-  // unsupported_format (a file of an unknown format version), io_error.
+  // every stream (core/RECOVERY.md): checks the directory against the manifest, truncates
+  // torn tails, reports damage, restores chain heads; read-only, it only reports. Errors:
+  // invalid_argument (bad options), not_found (no store and no create), locked (another
+  // writer holds the store), unsupported_format (a file of an unknown format version or
+  // codec), io_error.
   static Result<std::unique_ptr<Store>> open(fs::FileSystem& fs, Clock& clock,
                                              const std::string& dir, const Options& options);
   ~Store();
@@ -151,7 +228,8 @@ class Store {
   // Appends a batch atomically: after any crash it is all there or not there. Creates the
   // stream on first use. Returns the offsets assigned. Errors: invalid_argument (empty
   // batch), record_too_large (a payload above max_record_bytes), no_space / io_error
-  // (nothing of the batch is acknowledged and the file is cut back), fail_stopped, closed.
+  // (nothing of the batch is acknowledged and the file is cut back), fail_stopped, closed,
+  // read_only, corruption (the stream has damage open must not cut: repair it first).
   Result<AppendResult> append(std::uint64_t stream, const std::vector<Bytes>& batch);
   Result<AppendResult> append(std::uint64_t stream, ByteView payload);
 
@@ -190,20 +268,28 @@ class Store {
   Result<PurgeResult> purge(const PurgeOptions& options);
   Result<PurgeResult> purge(std::uint64_t stream, const PurgeOptions& options);
 
-  // Operator repair: cuts a stream back to just before its first damaged byte. The cut
-  // bytes are first copied to "<segment>.quarantine-<byte_pos>" and later segments are
-  // renamed to "<segment>.quarantined"; nothing is deleted. Errors: not_found, io_error.
-  Result<std::uint64_t> repair(std::uint64_t stream);
+  // Operator repair of one stream: removes the least the format allows (each damaged
+  // range up to whole batches; pieces of a segment around damage become segments of their
+  // own), keeps every removed byte in "<segment>.removed-at-<byte>" beside it, records
+  // the offsets lost as gaps in the manifest and continues the stream after the largest
+  // offset it ever held (offsets are never reused). Crash-safe: the manifest commits the
+  // plan and open completes it. With dry_run nothing changes (a read-only store may plan);
+  // the report says exactly what would. Errors: not_found, read_only, fail_stopped,
+  // closed, io_error, no_space.
+  Result<RepairReport> repair(std::uint64_t stream, bool dry_run = false);
 
   std::vector<std::uint64_t> streams() const;
   Result<StreamStats> stats(std::uint64_t stream) const;
   bool fail_stopped() const;
 
-  // Syncs per the durability contract and closes every file. Later calls return closed.
+  // Syncs every stream, marks the manifest clean, closes every file and releases the lock.
+  // Later calls return closed. A read-only store only closes its files.
   Status close();
 
- private:
+  // The store's state; defined in core/store_impl.h, opaque to users.
   struct Impl;
+
+ private:
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,7 @@
 // Internal state of a Store: streams, their segments, and the helpers shared by the
-// write path (store.cc), recovery (store_open.cc) and the read path (store_read.cc).
+// write path (store.cc), the manifest (store_manifest.cc), recovery (store_open.cc,
+// recover_*.cc), reads (store_read.cc), verify (store_verify.cc) and repair
+// (store_repair.cc).
 #pragma once
 
 #include <cstdint>
@@ -11,15 +13,21 @@
 
 #include "core/chain.h"
 #include "core/format.h"
+#include "core/manifest.h"
 #include "core/store.h"
 
 namespace cairn {
 
+class FrameReader;
+class FrameCursor;
+struct ScanResult;
+
 struct Segment {
   std::uint64_t base_offset = 0;
-  std::string name;                  // "seg-<base>.log"
+  std::string name;                  // file name inside the stream directory
   std::uint64_t next_offset = 0;     // one past its last record
-  std::uint64_t size_bytes = 0;      // valid bytes (header + complete frames)
+  std::uint64_t size_bytes = 0;      // bytes reads use (header + complete frames)
+  std::uint64_t last_frame_pos = 0;  // frame of next_offset - 1 (0: no record)
   std::uint64_t first_ts = 0;
   std::uint64_t last_ts = 0;
   ChainHash anchor{};
@@ -27,17 +35,23 @@ struct Segment {
   ChainHash last_hash{};             // h(next_offset - 1)
   std::vector<format::IndexEntry> entries;
   // Parallel to `entries` when this process computed them (append, verifying scan): the
-  // chain hash before each entry's record, so a verified read can start there. Empty for
-  // entries loaded from a sidecar (a hint, not trusted to seed the chain).
+  // chain hash before each entry's record, so a verified read can start there.
   std::vector<std::optional<ChainHash>> entry_hashes;
   std::vector<format::CheckpointEntry> checkpoints;
+  // entries and checkpoints came from a sidecar: hints, each checked against the frame it
+  // names before it is used (RECOVERY.md S4).
+  bool hints_from_sidecar = false;
   std::vector<Finding> damage;       // known damaged ranges; reads inside them fail
   std::vector<format::CheckpointEntry> resumes;  // valid frames resuming after damage
   bool sealed = false;
-  std::unique_ptr<fs::File> file;    // active: always open; sealed: opened on demand
+  bool missing = false;              // listed by the manifest but the file is gone
+  manifest::SegmentEntry recorded;   // sealed: what the manifest says about it
+  std::unique_ptr<fs::File> file;    // active: open while writable; sealed: on demand
 
   bool empty() const { return next_offset == base_offset; }
   format::SegmentSummary summary(std::uint64_t stream) const;
+  // The manifest entry of a sealed segment as this process knows it.
+  manifest::SegmentEntry sealed_entry() const;
 };
 
 // Where a verified read starts: a frame whose chain hash is known (segment start,
@@ -48,6 +62,7 @@ struct StartPoint {
   bool from_checkpoint = false;
   bool from_resume = false;
   bool from_frontier = false;
+  bool from_sidecar = false;  // the position is a sidecar's hint (checked when read)
   ChainHash seed{};  // with from_frontier: the verified chain hash of offset - 1
 };
 
@@ -62,10 +77,20 @@ struct VerifiedFrontier {
   ChainHash hash_before{};
 };
 
+// A point of the active segment where the stream was durable: what the manifest's
+// recovery point says (offset, its byte position, the frame before it and its hash).
+struct DurableMark {
+  std::uint64_t offset = 0;
+  std::uint64_t byte = format::kSegmentHeaderBytes;
+  std::uint64_t last_frame_pos = 0;
+  ChainHash hash{};
+};
+
 struct Stream {
   std::uint64_t id = 0;
   std::string dir;
   std::vector<Segment> segments;     // ascending base_offset; back() is active
+  std::vector<manifest::Gap> gaps;   // offsets repair removed (between segments)
   std::uint64_t next_offset = 0;
   ChainHash head{};                  // h(next_offset - 1)
   std::uint64_t last_ts = 0;
@@ -75,26 +100,45 @@ struct Stream {
   std::uint64_t unsynced_bytes = 0;
   std::uint64_t records_since_checkpoint = 0;
   VerifiedFrontier frontier;
+  DurableMark durable;  // at the last good sync of the active segment
+  DurableMark written;  // the recovery point the manifest on disk holds
+  // Damage that open must not cut: appends fail with this error until repair. Its
+  // manifest entry is then kept as it was read (`frozen`), so the damage stays visible.
+  std::optional<Error> blocked;
+  std::optional<manifest::StreamEntry> frozen;
+  // What open found that a scan of the files cannot find again (a segment missing or
+  // shorter than the manifest says, a file not in it): verify() reports these too.
+  std::vector<Finding> open_findings;
 
   Segment& active() { return segments.back(); }
   const Segment& active() const { return segments.back(); }
   std::uint64_t first_offset() const { return segments.front().base_offset; }
+  // The gap holding `offset`, if repair removed it.
+  const manifest::Gap* gap_at(std::uint64_t offset) const;
 };
 
 struct Store::Impl {
   Impl(fs::FileSystem& f, Clock& c, std::string d, Options o)
-      : fs(f), clock(c), dir(std::move(d)), options(o) {}
+      : fs(f), clock(c), dir(std::move(d)), options(o), max_record_bytes(o.max_record_bytes) {}
 
   fs::FileSystem& fs;
   Clock& clock;
   std::string dir;
   Options options;
+  std::uint32_t max_record_bytes;  // decode limit: the largest the store was ever written with
   std::map<std::uint64_t, Stream> streams;  // ordered by id: deterministic iteration
   RecoveryReport report;
   ChainHasher hasher;
+  std::unique_ptr<fs::FileLock> lock;
+  std::optional<manifest::Manifest> loaded;  // the manifest open found (valid ones only)
+  std::uint64_t manifest_generation = 0;
   bool failed = false;
   std::string failed_reason;
   bool closed = false;
+
+  bool read_only() const { return options.read_only; }
+  // Records an action of recovery or repair: done, or (read-only) what would be done.
+  void act(const std::string& done, const std::string& would);
 
   // --- shared helpers (store.cc)
   Status check_writable() const;
@@ -116,17 +160,59 @@ struct Store::Impl {
   Error located(Errc code, const Stream& s, const Segment& seg, std::uint64_t byte_pos,
                 std::uint64_t offset, std::string message) const;
 
-  // --- recovery (store_open.cc)
+  // --- the manifest (store_manifest.cc)
+  manifest::Manifest build_manifest(bool clean) const;
+  // Replaces MANIFEST atomically with the in-memory state; every stream's recovery point
+  // becomes its durable mark. A failed fsync makes the store fail-stop.
+  Status write_manifest(bool clean);
+  // Reads MANIFEST: nullopt when missing; corruption findings are the caller's to report.
+  Result<std::optional<manifest::Manifest>> read_manifest();
+
+  // --- recovery (store_open.cc, recover_stream.cc, recover_segment.cc)
   Status recover();
-  Status recover_stream(std::uint64_t id, const std::string& stream_dir);
+  Status recover_streams();
+  Status recover_stream(std::uint64_t id, const std::string& stream_dir,
+                        const manifest::StreamEntry* listed);
+  // S4: whether the frame a sidecar hint names holds the offset (and timestamp, or
+  // checkpoint) the hint claims. Errors: io_error.
+  Result<bool> hint_holds(Stream& s, Segment& seg, std::uint64_t byte_pos, std::uint64_t offset,
+                          std::optional<std::uint64_t> ts, bool checkpoint);
+  // Rebuilds a segment's hints (entries, checkpoints) from the log when a sidecar lied,
+  // and rewrites the sidecar when writable (RECOVERY.md S4).
+  Status distrust_sidecar(Stream& s, Segment& seg, const std::string& why);
 
   // --- reads (store_read.cc)
   Result<std::vector<Record>> read(Stream& s, std::uint64_t from, std::uint64_t max_bytes);
+  // From `sp`, restarting past damage that lies before `from` (reads of the damaged range
+  // itself still fail).
+  Result<std::vector<Record>> read_past_damage(Stream& s, std::size_t si, StartPoint sp,
+                                               std::uint64_t from, std::uint64_t max_bytes);
   // Reads into `out`; on an error `out` holds the records verified before it.
   Result<std::vector<Record>> read_from(Stream& s, std::size_t si, StartPoint sp,
                                         std::uint64_t from, std::uint64_t max_bytes,
                                         std::vector<Record>& out);
+  // A read that starts at a checkpoint seeds its chain from the checkpoint's payload,
+  // after checking the payload against its frame.
+  Status seed_from_checkpoint(const Stream& s, const Segment& seg, FrameReader& reader, const StartPoint& sp,
+                              std::optional<ChainHash>& seed) const;
+  // The link that vouches for the last record a read returns: the next frame's prev_hash,
+  // the segment's last hash and the next segment's anchor, or the stream's head.
+  Status check_last_link(const Stream& s, std::size_t si, FrameReader& reader, const FrameCursor& cursor) const;
+  // Crosses from a segment into the next one: the offsets and the chain must continue
+  // (or a gap repair recorded ends the read). Sets `pos` and `seed`.
+  Result<bool> enter_segment(Stream& s, std::size_t si, std::uint64_t expected, std::uint64_t& pos,
+                             std::optional<ChainHash>& seed) const;
+  Result<std::uint64_t> offset_for_time(Stream& s, std::uint64_t t_us);
+
+  // --- verify (store_verify.cc)
   Status verify_stream(Stream& s, VerifyReport& out);
+  // Every entry of a sealed segment's sidecar against the frame it names, given the
+  // segment's scan; a lie is added to `out` (kind index). Errors: io_error.
+  Status check_sidecar(const Stream& s, const Segment& seg, fs::File& file, const ScanResult& r,
+                       std::vector<Finding>& out);
+
+  // --- repair (store_repair.cc)
+  Result<RepairReport> repair(Stream& s, bool dry_run);
 };
 
 }  // namespace cairn

@@ -83,8 +83,46 @@ void Oracle::tampered(std::uint64_t stream, std::uint64_t offset) {
   s.tampered.push_back(offset);
 }
 
+void Oracle::repair_planned(std::uint64_t stream, const RepairReport& plan) {
+  OracleStream& s = streams_[stream];
+  for (const auto& range : plan.lost_offsets) s.repair_planned.push_back(range);
+}
+
+std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
+  OracleStream& s = streams_[stream];
+  if (done.next_offset < s.next) {
+    return fmt::format("stream {}: repair moved the next offset back from {} to {}", stream, s.next, done.next_offset);
+  }
+  for (const auto& [a, b] : done.lost_offsets) {
+    // Only records injected damage could have touched may go (the stream had damage at rest).
+    if (!s.at_rest_log) return fmt::format("stream {}: repair removed offsets {}..{} with no fault to explain it", stream, a, b - 1);
+    if (s.acked.size() < b) s.acked.resize(static_cast<std::size_t>(b));
+    for (std::uint64_t o = a; o < b; ++o) s.acked[o].removed = true;
+  }
+  if (s.acked.size() < done.next_offset) {
+    const std::size_t from = s.acked.size();
+    s.acked.resize(static_cast<std::size_t>(done.next_offset));
+    for (std::size_t o = from; o < s.acked.size(); ++o) s.acked[o].removed = true;
+  }
+  // Offsets lost at the start of the stream move its first offset, as retention would.
+  for (const auto& [a, b] : done.lost_offsets) {
+    if (a <= s.first && b > s.first) s.first = b;
+  }
+  while (s.first < done.next_offset && s.removed_at(s.first)) ++s.first;  // earlier gaps now lead
+  s.repair_planned.clear();
+  s.next = done.next_offset;
+  s.durable = done.next_offset;
+  s.maybe.clear();
+  s.chain.clear();
+  s.verified_below = 0;
+  return {};
+}
+
 bool Oracle::undetectable_tamper(const OracleStream& s, std::uint64_t offset, std::uint64_t next) {
-  return offset + 1 == next && std::find(s.tampered.begin(), s.tampered.end(), offset) != s.tampered.end();
+  // No link vouches for a record whose successor is gone: the stream's last, or one
+  // before offsets a repair removed.
+  const bool last_link = offset + 1 == next || s.removed_at(offset + 1) || s.planned_at(offset + 1);
+  return last_link && std::find(s.tampered.begin(), s.tampered.end(), offset) != s.tampered.end();
 }
 
 std::uint64_t Oracle::acknowledged_records() const {
@@ -102,6 +140,7 @@ std::string Oracle::error_allowed(const OracleStream& s, const Error& e, const c
 std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from,
                                const Result<std::vector<Record>>& r) {
   OracleStream& s = streams_[stream];
+  if (!r.ok() && r.error().code == Errc::not_found && (s.removed_at(from) || s.planned_at(from))) return {};
   if (!r.ok()) return error_allowed(s, r.error(), "a read");
   std::uint64_t at = from;
   std::uint64_t last_ts = 0;
@@ -115,6 +154,9 @@ std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from,
                          s.acked.size());
     }
     const Attempt& want = s.acked[at];
+    if (want.removed) {
+      return fmt::format("stream {}: read served offset {}, which repair removed", stream, at);
+    }
     if (want.unknown) {
       ++at;
       continue;
@@ -154,6 +196,14 @@ std::string Oracle::check_verify(const Result<VerifyReport>& r) {
 std::string Oracle::check_recovery(Store& store, bool full) {
   const RecoveryReport& rep = store.recovery_report();
   for (const Finding& f : rep.damage) {
+    if (f.kind == FindingKind::manifest) {
+      if (!manifest_fault_) return "the manifest was rebuilt with no fault to explain it: " + f.to_string();
+      // Rebuilt from the segments: what only the manifest knew (recovery points) is gone,
+      // so durable records hit at rest may now be cut as a torn tail.
+      for (auto& [id, os] : streams_) os.at_rest_log = os.at_rest_log || os.durable > 0;
+      manifest_fault_ = false;  // found and rebuilt
+      continue;
+    }
     if (!streams_[f.stream].at_rest_log) {
       return "recovery reported damage with no injected fault to explain it: " + f.to_string();
     }
@@ -189,7 +239,12 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   }
   const std::uint64_t first = st->first_offset;
   const std::uint64_t next = st->next_offset;
-  if (first < s.first || (!s.purge_in_flight && first != s.first)) {
+  // A repair cut short may or may not have moved the first offset past what it planned.
+  bool repair_moved_first = first > s.first;
+  for (std::uint64_t o = s.first; o < first && repair_moved_first; ++o) {
+    repair_moved_first = s.planned_at(o) || s.removed_at(o);
+  }
+  if (first < s.first || (!s.purge_in_flight && first != s.first && !repair_moved_first)) {
     return fmt::format("stream {}: first retained offset {} after recovery, expected {}", id, first, s.first);
   }
   if (next < durable) {
@@ -224,6 +279,15 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   int errors = 0;
   while (at < next) {
     auto r = store.read(id, at, 64 * 1024);
+    if (!r.ok() && r.error().code == Errc::not_found && (s.removed_at(at) || s.planned_at(at))) {
+      Attempt gone;
+      gone.removed = true;  // repair removed it (or finished removing it at this recovery)
+      survived.push_back(gone);
+      chain_known = false;
+      last_match = nullptr;
+      ++at;
+      continue;
+    }
     if (!r.ok()) {
       std::string why = error_allowed(s, r.error(), "a read after recovery");
       if (!why.empty()) return fmt::format("stream {} offset {}: {}", id, at, why);
@@ -252,6 +316,9 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
       const Attempt* match = nullptr;
       if (o < s.acked.size() && matches(s.acked[o])) match = &s.acked[o];
       if (!match && o < s.acked.size() && undetectable_tamper(s, o, next)) match = &s.acked[o];
+      if (o < s.acked.size() && s.acked[o].removed) {
+        return fmt::format("stream {}: recovered record {} came back after repair removed it", id, o);
+      }
       if (o < durable && !match) {
         return fmt::format("stream {}: durable record {} came back with wrong bytes", id, o);
       }
@@ -294,6 +361,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   }
   if (next > durable) SOMETIMES(true, "recovery kept records that were written but not yet durable");
   s.acked = std::move(survived);
+  s.repair_planned.clear();
   s.maybe.clear();
   s.next = next;
   s.durable = next;  // recovery syncs what it keeps

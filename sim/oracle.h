@@ -25,6 +25,7 @@ struct Attempt {
   bool checkpoint = false;
   Bytes payload;                 // data records only
   bool unknown = false;          // survived a crash but could not be read back: any content
+  bool removed = false;          // repair removed it: reads of it fail with not_found
 };
 
 struct OracleStream {
@@ -41,6 +42,16 @@ struct OracleStream {
   bool header_damaged = false;  // recovery reported a damaged segment header: the chain's seed
                                 // may be unknowable, so checkpoints may disagree with the oracle
   std::vector<std::uint64_t> tampered;  // offsets whose payload was edited with the CRC fixed
+  // Offset ranges a repair planned to remove and may not have finished (a crash inside
+  // it): each offset there may be gone or still held.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> repair_planned;
+  bool removed_at(std::uint64_t o) const { return o < acked.size() && acked[o].removed; }
+  bool planned_at(std::uint64_t o) const {
+    for (const auto& [a, b] : repair_planned) {
+      if (o >= a && o < b) return true;
+    }
+    return false;
+  }
 };
 
 class Oracle {
@@ -56,9 +67,14 @@ class Oracle {
   void purge_started(std::uint64_t stream) { streams_[stream].purge_in_flight = true; }
   std::string purge_ok(std::uint64_t stream, const StreamStats& st);
   void at_rest(std::uint64_t stream, bool index_file);
+  // A fault hit the manifest (or its replacement in progress).
+  void manifest_fault() { manifest_fault_ = true; }
   // A record's payload was edited and its CRC fixed. Only the chain can tell, and only
   // while a later record (or anchor) links to it.
   void tampered(std::uint64_t stream, std::uint64_t offset);
+  // An operator repair of `stream` planned (dry run) or did these removals.
+  void repair_planned(std::uint64_t stream, const RepairReport& plan);
+  std::string repaired(std::uint64_t stream, const RepairReport& done);
 
   // A read of `stream` from `from` during the run.
   std::string check_read(std::uint64_t stream, std::uint64_t from,
@@ -80,6 +96,7 @@ class Oracle {
   static bool undetectable_tamper(const OracleStream& s, std::uint64_t offset, std::uint64_t next);
 
   const Swarm& swarm_;
+  bool manifest_fault_ = false;
   std::map<std::uint64_t, OracleStream> streams_;
   std::uint64_t next_batch_id_ = 1;
   ChainHasher hasher_;

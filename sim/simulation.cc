@@ -1,5 +1,6 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <memory>
 #include <queue>
 
@@ -8,6 +9,7 @@
 #include "core/crc32c.h"
 #include "core/format.h"
 #include "core/le.h"
+#include "core/manifest.h"
 #include "core/store.h"
 #include "properties/properties.h"
 #include "sim/oracle.h"
@@ -96,6 +98,7 @@ class Simulation {
   void verify();
   void crash();
   void bitrot();
+  void repair_next();
   std::string pick_file(const std::string& ext, std::uint64_t& stream);
 
   SeedOptions opt_;
@@ -111,6 +114,8 @@ class Simulation {
   std::uint64_t seq_ = 0;
   std::size_t faults_seen_ = 0;
   bool final_check_ = false;  // the last restart of a seed reads every record back
+  std::vector<std::uint64_t> repairs_;  // streams the operator will repair next
+  std::vector<std::uint64_t> blocked_;  // streams the last open refused appends to, until repaired
   SeedResult result_;
 };
 
@@ -140,6 +145,10 @@ void Simulation::absorb_fault_log() {
     const std::string prefix = std::string(kStoreDir) + "/";
     if (f.path.rfind(prefix, 0) != 0) continue;
     std::string rest = f.path.substr(prefix.size());
+    if (rest.rfind(manifest::kFileName, 0) == 0) {
+      oracle_.manifest_fault();
+      continue;
+    }
     auto id = format::parse_stream_dir_name(rest.substr(0, rest.find('/')));
     if (id) oracle_.at_rest(*id, rest.find(".idx") != std::string::npos);
     REACHABLE("sim: a write was misdirected");
@@ -214,6 +223,17 @@ void Simulation::restart(bool power_loss) {
     if (!rep.damage.empty()) REACHABLE("sim: recovery reported damage");
     std::string why = oracle_.check_recovery(*store_, final_check_);
     if (!why.empty()) fail(why);
+    // The operator repairs every stream open refused to append to, and now and then one
+    // with other damage.
+    repairs_.clear();
+    blocked_ = rep.blocked_streams;
+    for (std::uint64_t id : rep.blocked_streams) repairs_.push_back(id);
+    for (const Finding& f : rep.damage) {
+      if (f.kind == FindingKind::damage && std::find(repairs_.begin(), repairs_.end(), f.stream) == repairs_.end() &&
+          workload_.coin()) {
+        repairs_.push_back(f.stream);
+      }
+    }
     return;
   }
   fail("the store could not be reopened after 20 attempts");
@@ -261,8 +281,13 @@ void Simulation::write(std::uint64_t stream) {
   } else {
     const Error& e = r.error();
     note(fmt::format("append stream {} x{} failed: {}", stream, n, e.to_string()));
-    if (e.code == Errc::invalid_argument || e.code == Errc::record_too_large || e.code == Errc::corruption) {
+    const bool blocked = std::find(blocked_.begin(), blocked_.end(), stream) != blocked_.end();
+    if (e.code == Errc::invalid_argument || e.code == Errc::record_too_large ||
+        (e.code == Errc::corruption && !blocked)) {
       return fail("append failed unexpectedly: " + e.to_string());
+    }
+    if (blocked && std::find(repairs_.begin(), repairs_.end(), stream) == repairs_.end()) {
+      repairs_.push_back(stream);  // the operator tries the repair again
     }
     if (e.code == Errc::no_space) REACHABLE("sim: an append ran out of space");
     oracle_.append_failed(stream, batch);
@@ -467,6 +492,36 @@ void Simulation::bitrot() {
   }
 }
 
+// The operator's repair: a dry run first, so the oracle knows what may go if power fails
+// inside the repair itself, then the repair.
+void Simulation::repair_next() {
+  const std::uint64_t stream = repairs_.back();
+  repairs_.pop_back();
+  const auto fsync_before = fs_.fault_count(fs::FaultFamily::fsync_failure);
+  auto plan = store_->repair(stream, true);
+  if (fs_.powered_off()) return after_op("repair", fsync_before);
+  if (!plan.ok()) {
+    note("repair plan failed: " + plan.error().to_string());
+    return after_op("repair", fsync_before);
+  }
+  oracle_.repair_planned(stream, *plan);
+  auto done = store_->repair(stream);
+  if (done.ok()) {
+    std::string lost;
+    for (const auto& [a, b] : done->lost_offsets) lost += fmt::format(" {}..{}", a, b - 1);
+    note(fmt::format("repair stream {}: {} removals, offsets lost:{}, next offset {}", stream, done->removals.size(),
+                     lost.empty() ? " none" : lost, done->next_offset));
+    for (const std::string& step : done->steps) note("  repair step: " + step);
+    REACHABLE("sim: the operator repaired a stream");
+    std::string why = oracle_.repaired(stream, *done);
+    if (!why.empty()) return fail(why);
+    std::erase(blocked_, stream);
+  } else {
+    note("repair failed: " + done.error().to_string());
+  }
+  after_op("repair", fsync_before);
+}
+
 void Simulation::act(const Event& e) {
   if (!store_) return;
   switch (e.actor) {
@@ -494,6 +549,10 @@ SeedResult Simulation::run() {
   }
   for (Actor a : {Actor::syncer, Actor::verifier, Actor::crasher, Actor::bitrot}) schedule(a, 0, mean_of(a));
   while (result_.passed && result_.events < opt_.events && !queue_.empty() && store_) {
+    if (!repairs_.empty()) {
+      repair_next();
+      continue;
+    }
     Event e = queue_.top();
     queue_.pop();
     if (e.time_us > clock_.now_us()) clock_.set_us(e.time_us);

@@ -15,6 +15,8 @@ const char* errc_name(Errc code) {
     case Errc::record_too_large: return "record_too_large";
     case Errc::fail_stopped: return "fail_stopped";
     case Errc::closed: return "closed";
+    case Errc::locked: return "locked";
+    case Errc::read_only: return "read_only";
   }
   return "unknown";
 }
@@ -67,7 +69,7 @@ Result<std::size_t> read_full(File& file, std::uint64_t byte_pos, std::span<std:
 
 Result<std::vector<std::uint8_t>> read_file(FileSystem& fs, const std::string& path,
                                             std::uint64_t max_bytes) {
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, {}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenOptions{.read_only = true}));
   CAIRN_ASSIGN_OR_RETURN(std::uint64_t size, file->size());
   if (size > max_bytes) {
     Error e = make_error(Errc::invalid_argument, "file is " + std::to_string(size) +

@@ -11,7 +11,8 @@
 // then a crash may lose, tear or reorder any part of it (see simfs/README.md).
 //
 // Errors (cairn::Errc): io_error (EIO and anything unexpected), no_space (ENOSPC; the
-// write may have been short), not_found, already_exists, invalid_argument.
+// write may have been short), not_found, already_exists, invalid_argument, locked (lock
+// held by another holder), read_only (a write through a read-only open).
 //
 // Thread-safety: none. One thread uses a FileSystem and its Files at a time.
 #pragma once
@@ -30,6 +31,18 @@ struct OpenOptions {
   bool create = false;     // create the file if it does not exist
   bool exclusive = false;  // with create: already_exists if it exists
   bool truncate = false;   // truncate an existing file to 0 bytes
+  // Open for reading only (POSIX O_RDONLY): pwrite, append, truncate and sync return
+  // read_only. Works on files the process may only read. Excludes create and truncate.
+  bool read_only = false;
+};
+
+// An exclusive lock on a path, held until unlock() or destruction. A crash (power loss)
+// releases it, as the kernel releases flock(2) locks of a dead process.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // Releases the lock. Errors: io_error. Further calls do nothing.
+  virtual Status unlock() = 0;
 };
 
 // An open file. Closing happens on close() or destruction (errors are then dropped).
@@ -79,6 +92,16 @@ class FileSystem {
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
   // Whether a file or directory exists at path. Errors: io_error.
   virtual Result<bool> exists(const std::string& path) = 0;
+
+  // Takes the exclusive lock on the file at `path`, creating the file if it is missing
+  // (POSIX: flock(LOCK_EX | LOCK_NB) on it). Never waits. One writer per store uses it.
+  // Errors: locked (another holder, also one in this process, has it), not_found (the
+  // directory is missing), io_error.
+  virtual Result<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
+  // Whether some holder has the lock on `path` right now. Never creates or writes the
+  // file, so a reader that may only read the directory can ask (a missing file is not
+  // locked). Readers use it to tell a live writer's tail from a torn one. Errors: io_error.
+  virtual Result<bool> lock_held(const std::string& path) = 0;
 };
 
 // Joins two path parts with one '/'.
@@ -90,8 +113,8 @@ Status write_all(File& file, std::uint64_t byte_pos, std::span<const std::uint8_
 // Reads into dst at byte_pos, retrying partial reads until dst is full or the file
 // ends. Returns the bytes read (fewer than dst.size() only at end of file).
 Result<std::size_t> read_full(File& file, std::uint64_t byte_pos, std::span<std::uint8_t> dst);
-// Reads a whole file. Files above max_bytes are invalid_argument (never an allocation
-// sized by untrusted input). Errors: those of open and pread.
+// Reads a whole file (opened read-only). Files above max_bytes are invalid_argument
+// (never an allocation sized by untrusted input). Errors: those of open and pread.
 Result<std::vector<std::uint8_t>> read_file(FileSystem& fs, const std::string& path,
                                             std::uint64_t max_bytes);
 

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,8 @@ Error errno_error(const char* call, const std::string& path, int err) {
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PosixFile(int fd, std::string path, bool read_only)
+      : fd_(fd), path_(std::move(path)), read_only_(read_only) {}
   ~PosixFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -48,6 +50,7 @@ class PosixFile final : public File {
 
   Result<std::size_t> pwrite(std::uint64_t byte_pos, std::span<const std::uint8_t> src) override {
     if (fd_ < 0) return closed();
+    if (read_only_) return read_only("pwrite");
     for (;;) {
       ssize_t n = ::pwrite(fd_, src.data(), src.size(), static_cast<off_t>(byte_pos));
       if (n >= 0) return static_cast<std::size_t>(n);
@@ -69,6 +72,7 @@ class PosixFile final : public File {
 
   Status truncate(std::uint64_t size_bytes) override {
     if (fd_ < 0) return closed();
+    if (read_only_) return read_only("ftruncate");
     if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) != 0) {
       return errno_error("ftruncate", path_, errno);
     }
@@ -77,6 +81,7 @@ class PosixFile final : public File {
 
   Status sync() override {
     if (fd_ < 0) return closed();
+    if (read_only_) return read_only("fdatasync");
     if (::fdatasync(fd_) != 0) return errno_error("fdatasync", path_, errno);
     return {};
   }
@@ -91,7 +96,34 @@ class PosixFile final : public File {
 
  private:
   Error closed() const { return make_error(Errc::invalid_argument, "file is closed: " + path_); }
+  Error read_only(const char* call) const {
+    Error e = make_error(Errc::read_only, std::string(call) + " " + path_ + ": opened read-only");
+    e.segment = path_;
+    return e;
+  }
 
+  int fd_;
+  std::string path_;
+  bool read_only_;
+};
+
+class PosixLock final : public FileLock {
+ public:
+  PosixLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixLock() override { (void)unlock(); }
+  Status unlock() override {
+    if (fd_ < 0) return {};
+    const int fd = fd_;
+    fd_ = -1;
+    // Closing the descriptor releases the flock; unlock first so an error is reported.
+    const int rc = ::flock(fd, LOCK_UN);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return errno_error("flock(LOCK_UN)", path_, err);
+    return {};
+  }
+
+ private:
   int fd_;
   std::string path_;
 };
@@ -99,7 +131,10 @@ class PosixFile final : public File {
 }  // namespace
 
 Result<std::unique_ptr<File>> PosixFileSystem::open(const std::string& path, OpenOptions options) {
-  int flags = O_RDWR | O_CLOEXEC;
+  if (options.read_only && (options.create || options.truncate)) {
+    return make_error(Errc::invalid_argument, "open " + path + ": read_only excludes create and truncate");
+  }
+  int flags = (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   if (options.create) flags |= O_CREAT;
   if (options.create && options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
@@ -110,7 +145,38 @@ Result<std::unique_ptr<File>> PosixFileSystem::open(const std::string& path, Ope
     ::close(fd);
     return make_error(Errc::invalid_argument, "open " + path + ": not a regular file");
   }
-  return std::unique_ptr<File>(new PosixFile(fd, path));
+  return std::unique_ptr<File>(new PosixFile(fd, path, options.read_only));
+}
+
+Result<std::unique_ptr<FileLock>> PosixFileSystem::lock(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_error("open lock file", path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      Error e = make_error(Errc::locked, "lock " + path + " is held by another writer");
+      e.segment = path;
+      return e;
+    }
+    return errno_error("flock", path, err);
+  }
+  return std::unique_ptr<FileLock>(new PosixLock(fd, path));
+}
+
+Result<bool> PosixFileSystem::lock_held(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return errno_error("open lock file", path, errno);
+  }
+  // A shared lock is refused only while someone holds the exclusive one.
+  const int rc = ::flock(fd, LOCK_SH | LOCK_NB);
+  const int err = errno;
+  ::close(fd);  // releases the shared lock, if taken
+  if (rc == 0) return false;
+  if (err == EWOULDBLOCK) return true;
+  return errno_error("flock", path, err);
 }
 
 Status PosixFileSystem::sync_dir(const std::string& dir) {

@@ -1,5 +1,7 @@
 // PosixFileSystem: the FileSystem interface on the real OS (open/pread/pwrite/
-// fdatasync/rename/unlink/mkdir/opendir, and fsync of a directory for sync_dir).
+// fdatasync/rename/unlink/mkdir/opendir, fsync of a directory for sync_dir, and flock(2)
+// for lock/lock_held; flock locks belong to an open file description, so a second lock
+// of one path conflicts also inside one process).
 // Paths are used as given. errno maps to Errc as: ENOSPC/EDQUOT -> no_space,
 // ENOENT -> not_found, EEXIST -> already_exists, EINVAL/EISDIR/ENOTDIR/ENAMETOOLONG ->
 // invalid_argument, anything else -> io_error; messages name the call, path and errno.
@@ -18,6 +20,8 @@ class PosixFileSystem final : public FileSystem {
   Status mkdir(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Result<bool> exists(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> lock(const std::string& path) override;
+  Result<bool> lock_held(const std::string& path) override;
 };
 
 }  // namespace cairn::fs

@@ -25,6 +25,8 @@ enum class Errc : std::uint8_t {
   record_too_large,    // a payload above max_record_bytes
   fail_stopped,        // a previous fsync failed; the store refuses writes until reopened
   closed,              // the store was closed
+  locked,              // another writer holds the store's lock
+  read_only,           // a write through a read-only open (file or store)
 };
 
 // "io_error", "no_space", ...

@@ -164,8 +164,8 @@ struct SimFileSystem::Impl {
 
 class SimFile final : public File {
  public:
-  SimFile(SimFileSystem& fs, std::uint64_t inode, std::string path, std::uint64_t generation)
-      : fs_(fs), inode_(inode), path_(std::move(path)), generation_(generation) {}
+  SimFile(SimFileSystem& fs, std::uint64_t inode, std::string path, std::uint64_t generation, bool read_only)
+      : fs_(fs), inode_(inode), path_(std::move(path)), generation_(generation), read_only_(read_only) {}
 
   Result<std::size_t> pread(std::uint64_t byte_pos, std::span<std::uint8_t> dst) override {
     CAIRN_TRY(check("pread"));
@@ -197,7 +197,7 @@ class SimFile final : public File {
   }
 
   Result<std::size_t> pwrite(std::uint64_t byte_pos, std::span<const std::uint8_t> src) override {
-    CAIRN_TRY(check("pwrite"));
+    CAIRN_TRY(check("pwrite", false, true));
     auto& im = *fs_.impl_;
     Inode& node = im.inodes[inode_];
     const SimConfig& cfg = fs_.config_;
@@ -250,7 +250,7 @@ class SimFile final : public File {
   }
 
   Status truncate(std::uint64_t size_bytes) override {
-    CAIRN_TRY(check("truncate"));
+    CAIRN_TRY(check("truncate", false, true));
     Inode& node = fs_.impl_->inodes[inode_];
     PendingOp op;
     op.is_write = false;
@@ -262,7 +262,7 @@ class SimFile final : public File {
   }
 
   Status sync() override {
-    CAIRN_TRY(check("sync", true));
+    CAIRN_TRY(check("sync", true, true));
     Inode& node = fs_.impl_->inodes[inode_];
     const SimConfig& cfg = fs_.config_;
     if (cfg.fsync_failures && fs_.prng_.chance_ppm(cfg.fsync_failure_ppm)) {
@@ -292,8 +292,9 @@ class SimFile final : public File {
   }
 
  private:
-  Status check(const char* op, bool is_sync = false) {
+  Status check(const char* op, bool is_sync = false, bool writes = false) {
     if (closed_) return fs_error(Errc::invalid_argument, std::string(op) + " on a closed file", path_);
+    if (writes && read_only_) return fs_error(Errc::read_only, std::string(op) + " on a file opened read-only", path_);
     CAIRN_TRY(fs_.begin_op(op, path_, is_sync));
     if (generation_ != fs_.generation_) {
       return fs_error(Errc::io_error, std::string(op) + " on a file opened before a crash", path_);
@@ -313,7 +314,32 @@ class SimFile final : public File {
   std::uint64_t inode_;
   std::string path_;
   std::uint64_t generation_;
+  bool read_only_;
   bool closed_ = false;
+};
+
+// A lock of the simulated world: held until unlock(), destruction, or a crash (which
+// bumps the filesystem's generation; a lock from an older generation is already gone).
+class SimLock final : public FileLock {
+ public:
+  SimLock(SimFileSystem& fs, std::string path, std::uint64_t generation)
+      : fs_(fs), path_(std::move(path)), generation_(generation) {}
+  ~SimLock() override { (void)unlock(); }
+  Status unlock() override {
+    if (released_) return {};
+    released_ = true;
+    if (generation_ == fs_.generation_) {
+      fs_.locks_.erase(path_);
+      fs_.trace_line(fmt::format("unlock {}", path_));
+    }
+    return {};
+  }
+
+ private:
+  SimFileSystem& fs_;
+  std::string path_;
+  std::uint64_t generation_;
+  bool released_ = false;
 };
 
 // ------------------------------------------------------------------ SimFileSystem
@@ -364,6 +390,9 @@ void SimFileSystem::note(const std::string& line) { trace_line(line); }
 Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOptions options) {
   CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
   CAIRN_TRY(begin_op("open", path));
+  if (options.read_only && (options.create || options.truncate)) {
+    return fs_error(Errc::invalid_argument, "open: read_only excludes create and truncate", path);
+  }
   Impl& im = *impl_;
   auto result = [&](const std::string& r) { trace_line(fmt::format("open {} -> {}", path, r)); };
   auto it = im.cur.find(path);
@@ -394,7 +423,7 @@ Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOp
     inode = it->second.inode;
     result("opened");
   }
-  auto file = std::unique_ptr<File>(new SimFile(*this, inode, path, generation_));
+  auto file = std::unique_ptr<File>(new SimFile(*this, inode, path, generation_, options.read_only));
   if (options.truncate) CAIRN_TRY(file->truncate(0));
   return file;
 }
@@ -408,13 +437,18 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
     return fs_error(Errc::not_found, "sync_dir: no such directory", dir);
   }
   const bool fail = config_.fsync_failures && prng_.chance_ppm(config_.fsync_failure_ppm);
-  // On failure each entry operation either reached the disk or stays pending: journaled
-  // metadata is written again by a later successful sync, and lost if a crash comes first.
+  // On failure a prefix of the directory's entry operations reached the disk and the rest
+  // stays pending: a journal commits metadata in order, so a rename never lands before the
+  // create it depends on. What stays pending is written by a later successful sync, or
+  // lost if a crash comes first.
+  std::uint64_t here = 0;
+  for (const DirOp& op : im.dir_pending) here += op.parent == dir ? 1 : 0;
+  const std::uint64_t reach = fail ? prng_.range(0, here) : here;
   std::string fates;
   std::vector<DirOp> rest;
   for (DirOp& op : im.dir_pending) {
-    bool reached = op.parent == dir && (!fail || prng_.coin());
-    if (op.parent == dir) fates += reached ? 'K' : 'P';
+    const bool reached = op.parent == dir && fates.size() < reach;
+    if (op.parent == dir) fates += fates.size() < reach ? 'K' : 'P';
     if (reached) {
       im.apply_dir_op(op);
     } else {
@@ -512,6 +546,32 @@ Result<bool> SimFileSystem::exists(const std::string& raw) {
   return found;
 }
 
+Result<std::unique_ptr<FileLock>> SimFileSystem::lock(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_ASSIGN_OR_RETURN(bool present, exists(path));
+  if (!present) {
+    // flock(2) needs a file: create it as open(O_CREAT) would (a volatile entry).
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<File> created, open(path, OpenOptions{.create = true}));
+    (void)created->close();
+  }
+  CAIRN_TRY(begin_op("lock", path));
+  if (locks_.count(path)) {
+    trace_line(fmt::format("lock {} -> EWOULDBLOCK", path));
+    return fs_error(Errc::locked, "lock is held by another writer", path);
+  }
+  locks_.insert(path);
+  trace_line(fmt::format("lock {}", path));
+  return std::unique_ptr<FileLock>(new SimLock(*this, path, generation_));
+}
+
+Result<bool> SimFileSystem::lock_held(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("lock_held", path));
+  const bool held = locks_.count(path) > 0;
+  trace_line(fmt::format("lock_held {} -> {}", path, held));
+  return held;
+}
+
 void SimFileSystem::clear_sticky_read_errors() { impl_->bad_sectors.clear(); }
 
 void SimFileSystem::arm_power_off(std::uint64_t n) { power_off_at_ = ops_ + std::max<std::uint64_t>(n, 1); }
@@ -607,6 +667,7 @@ void SimFileSystem::crash() {
   }
   im.cur = im.dur;
   im.no_space_armed = false;
+  locks_.clear();  // the holders died with the power
   ++generation_;
   powered_off_ = false;
   power_off_at_ = 0;

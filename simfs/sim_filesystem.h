@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,9 @@ class SimFileSystem final : public FileSystem {
   Status mkdir(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Result<bool> exists(const std::string& path) override;
+  // Locks are a set of held paths; a crash clears it (the holders died with the power).
+  Result<std::unique_ptr<FileLock>> lock(const std::string& path) override;
+  Result<bool> lock_held(const std::string& path) override;
 
   // ---- power loss
   // Power is lost at the n-th filesystem operation from now (n >= 1): that operation and
@@ -149,6 +153,7 @@ class SimFileSystem final : public FileSystem {
 
  private:
   friend class SimFile;
+  friend class SimLock;
   struct Impl;
   std::unique_ptr<Prng> owned_prng_;
   SimConfig config_;
@@ -164,6 +169,7 @@ class SimFileSystem final : public FileSystem {
   bool powered_off_ = false;
   std::string power_off_op_;
   std::uint64_t generation_ = 0;    // bumped at every crash; older Files are dead
+  std::set<std::string> locks_;     // paths locked now
 
   // Counts an operation and applies power-off and latency. Returns io_error when off.
   Status begin_op(const char* name, const std::string& path, bool is_sync = false);

@@ -2,7 +2,30 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
 namespace cairn::cli {
+
+void put_length_prefixed(ByteView record, Bytes& out) {
+  const auto len = static_cast<std::uint32_t>(record.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(len >> (8 * i)));
+  out.insert(out.end(), record.begin(), record.end());
+}
+
+PayloadText payload_text(ByteView payload) {
+  std::string text(payload.begin(), payload.end());
+  try {
+    (void)nlohmann::json(text).dump();  // the library's own UTF-8 check: throws on invalid input
+    return PayloadText{"utf-8", std::move(text)};
+  } catch (const nlohmann::json::type_error&) {
+    std::string b64(4 * ((payload.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), payload.data(),
+                                  static_cast<int>(payload.size()));
+    b64.resize(static_cast<std::size_t>(n));
+    return PayloadText{"base64", std::move(b64)};
+  }
+}
 
 PrefixedStatus next_length_prefixed(ByteView buf, std::size_t& pos, std::uint32_t max_record_bytes,
                                     ByteView& record) {

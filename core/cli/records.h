@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "simfs/bytes.h"
@@ -20,6 +21,18 @@ enum class PrefixedStatus : std::uint8_t {
 // Takes the record at buf[pos], setting `record` to a view into buf.
 PrefixedStatus next_length_prefixed(ByteView buf, std::size_t& pos, std::uint32_t max_record_bytes,
                                     ByteView& record);
+
+// Appends one record as `append --length-prefixed` reads it: u32 LE length, then the
+// bytes (`read --length-prefixed` writes this, so the two are exact inverses).
+void put_length_prefixed(ByteView record, Bytes& out);
+
+// How a payload appears in JSON: as text when it is valid UTF-8, else as base64 (RFC 4648
+// §4) with encoding "base64", so that every payload round-trips byte for byte.
+struct PayloadText {
+  std::string encoding;  // "utf-8" or "base64"
+  std::string text;
+};
+PayloadText payload_text(ByteView payload);
 
 // Splits a whole buffer. Errors: invalid_argument (ends inside a record, naming the byte
 // position), record_too_large (naming the record and its length).

@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
-# End-to-end test of the `cairn` command on a real directory: append a real text file,
-# read it back byte for byte, verify, damage one byte mid-log and check that verify names
-# it, cut the tail and check it is reported as a torn tail, and check usage errors.
+# End-to-end test of the `cairn` command on a real directory, as a new user would run it:
+# a text file round-trips byte for byte, a binary one through --length-prefixed and
+# --json; one writer at a time; stat/verify/read never change a byte, also beside a live
+# writer; a deleted oldest segment, a truncated sealed or active segment after a clean
+# close and a raised --max-record-bytes end in a clear error or a damage report and lose
+# nothing; repair previews exactly what it does and keeps what it removes.
 #   cli_test.sh path/to/cairn
 set -euo pipefail
 cairn="$1"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+writer_pid=""
+cleanup() {
+  [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Runs a command that must exit with status $1; its stdout+stderr go to $2.
+expect_rc() {
+  local want="$1" out="$2"; shift 2
+  set +e; "$@" > "$out" 2>&1; local rc=$?; set -e
+  [ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "exit $rc (expected $want): $*"; }
+}
+snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+stream1() { echo "$1/stream-00000000000000000001"; }
 
 src="$work/input.log"
 if [ -s /var/log/dpkg.log ]; then
@@ -15,70 +31,164 @@ if [ -s /var/log/dpkg.log ]; then
 else
   for i in $(seq 1 5000); do echo "2026-11-21 12:00:$((i % 60)) status installed package-$i:amd64 1.$i"; done > "$src"
 fi
-lines=$(wc -l < "$src")
-echo "input: $lines lines, $(wc -c < "$src") bytes"
+echo "input: $(wc -l < "$src") lines, $(wc -c < "$src") bytes"
 
-# Round trip.
+# ---- Round trip of a text file.
 out=$("$cairn" append --dir "$work/store" --stream 1 --batch 16 --max-segment-bytes 65536 < "$src")
 echo "$out"
 echo "$out" | grep -q "appended offsets 0\.\." || fail "append did not print its offset range"
 "$cairn" read --dir "$work/store" --stream 1 > "$work/out.log"
 cmp "$src" "$work/out.log" || fail "read did not round-trip byte for byte"
-"$cairn" verify --dir "$work/store" > "$work/verify.txt" || fail "verify of a clean store failed"
+expect_rc 0 "$work/verify.txt" "$cairn" verify --dir "$work/store"
 grep -q "^clean" "$work/verify.txt" || fail "verify did not say clean"
 "$cairn" stat --dir "$work/store" --json | grep -q '"next_offset"' || fail "stat --json"
 "$cairn" read --dir "$work/store" --stream 1 --from 3 --limit 2 --json > "$work/two.jsonl"
 [ "$(wc -l < "$work/two.jsonl")" -eq 2 ] || fail "read --limit 2 --json did not print two lines"
 
-# Damage one byte in the middle of the first segment: verify must name file, byte, offset.
+# ---- Binary records: --length-prefixed is the exact inverse of itself; --json is lossless.
+python3 - "$work/binary.in" <<'PY'
+import random, struct, sys
+rng = random.Random(7)
+with open(sys.argv[1], "wb") as f:
+    for i in range(300):
+        n = rng.choice([0, 1, 7, 255, 256, 4000, rng.randrange(0, 70000)])
+        f.write(struct.pack("<I", n) + bytes(rng.randrange(256) for _ in range(n)))
+PY
+"$cairn" append --dir "$work/bin" --stream 4 --length-prefixed --batch 7 > /dev/null < "$work/binary.in"
+"$cairn" read --dir "$work/bin" --stream 4 --length-prefixed > "$work/binary.out"
+cmp "$work/binary.in" "$work/binary.out" || fail "read --length-prefixed is not the inverse of append --length-prefixed"
+"$cairn" read --dir "$work/bin" --stream 4 --json > "$work/binary.jsonl"
+python3 - "$work/binary.in" "$work/binary.jsonl" <<'PY' || fail "read --json lost bytes of binary records"
+import base64, json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+want, pos = [], 0
+while pos < len(raw):
+    n = struct.unpack_from("<I", raw, pos)[0]; want.append(raw[pos + 4:pos + 4 + n]); pos += 4 + n
+got = []
+for line in open(sys.argv[2]):
+    j = json.loads(line)
+    if j["kind"] != "data": continue
+    got.append(base64.b64decode(j["payload"]) if j["encoding"] == "base64" else j["payload"].encode("utf-8"))
+assert got == want, (len(got), len(want))
+assert any(json.loads(l)["encoding"] == "base64" for l in open(sys.argv[2]))
+PY
+
+# ---- One writer: a second writer is refused and changes nothing; readers work beside it.
+mkfifo "$work/feed"
+"$cairn" append --dir "$work/store" --stream 2 < "$work/feed" > "$work/writer.out" 2>&1 &
+writer_pid=$!
+exec 7> "$work/feed"
+for i in $(seq 1 50); do echo "live record $i" >&7; done
+sleep 0.5
+before=$(snapshot "$work/store")
+expect_rc 1 "$work/second.txt" "$cairn" append --dir "$work/store" --stream 2 < "$src"
+grep -q "locked" "$work/second.txt" || fail "a second writer did not get a 'locked' error: $(cat "$work/second.txt")"
+expect_rc 0 "$work/live-stat.txt" "$cairn" stat --dir "$work/store"
+expect_rc 0 "$work/live-verify.txt" "$cairn" verify --dir "$work/store"
+grep -qi "damage" "$work/live-verify.txt" && fail "verify beside a live writer reported damage"
+[ "$(snapshot "$work/store")" = "$before" ] || fail "stat, verify or a refused writer changed the store"
+exec 7>&-
+wait "$writer_pid" || fail "the live writer failed: $(cat "$work/writer.out")"
+writer_pid=""
+[ "$("$cairn" read --dir "$work/store" --stream 2 | wc -l)" -eq 50 ] || fail "the live writer's records are not all there"
+
+# ---- Damage is reported, never cut; read, verify and repair name the same byte.
 cp -r "$work/store" "$work/damaged"
-seg=$(ls "$work/damaged/stream-00000000000000000001/"*.log | head -n 1)
-size=$(stat -c %s "$seg")
-pos=$((size / 2))
+seg=$(ls "$(stream1 "$work/damaged")/"*.log | head -n 1)
+pos=$(( $(stat -c %s "$seg") / 2 ))
 python3 - "$seg" "$pos" <<'PY'
 import sys
 path, pos = sys.argv[1], int(sys.argv[2])
 with open(path, "r+b") as f:
     f.seek(pos); b = f.read(1); f.seek(pos); f.write(bytes([b[0] ^ 0x55]))
 PY
-set +e
-"$cairn" verify --dir "$work/damaged" > "$work/damaged.txt" 2>&1
-rc=$?
-set -e
+before=$(snapshot "$work/damaged")
+expect_rc 1 "$work/damaged.txt" "$cairn" verify --dir "$work/damaged"
 cat "$work/damaged.txt"
-[ "$rc" -eq 1 ] || fail "verify exit $rc on a damaged store, expected 1"
-grep -q "damage: stream 1 file $(basename "$seg") byte [0-9]* offset [0-9]*" "$work/damaged.txt" \
-  || fail "verify did not name the file, byte position and offset"
-set +e
-"$cairn" read --dir "$work/damaged" --stream 1 > /dev/null 2> "$work/read-err.txt"
-rc=$?
-set -e
-[ "$rc" -eq 1 ] || fail "read through damage exit $rc, expected 1"
+where=$(grep -o "file $(basename "$seg") byte [0-9]* offset [0-9]*" "$work/damaged.txt" | head -n 1)
+[ -n "$where" ] || fail "verify did not name the file, byte position and offset"
+expect_rc 1 "$work/read-err.txt" "$cairn" read --dir "$work/damaged" --stream 1
 grep -q "corruption" "$work/read-err.txt" || fail "read through damage did not report corruption"
+byte=$(echo "$where" | awk '{print $4}')
+grep -q "byte $byte" "$work/read-err.txt" || fail "read named another byte than verify ($where): $(cat "$work/read-err.txt")"
+[ "$(snapshot "$work/damaged")" = "$before" ] || fail "verify or read changed a damaged store"
+expect_rc 2 "$work/repair-usage.txt" "$cairn" repair --dir "$work/damaged" --stream 1
+expect_rc 0 "$work/dry.txt" "$cairn" repair --dir "$work/damaged" --stream 1 --dry-run
+grep -q "repair would" "$work/dry.txt" || fail "repair --dry-run did not preview"
+[ "$(snapshot "$work/damaged")" = "$before" ] || fail "repair --dry-run changed the store"
+expect_rc 0 "$work/repair.txt" "$cairn" repair --dir "$work/damaged" --stream 1 --yes
+cat "$work/repair.txt"
+diff <(grep "remove" "$work/dry.txt") <(grep "remove" "$work/repair.txt") || fail "repair did other than its dry run said"
+kept=$(ls "$(stream1 "$work/damaged")" | grep "removed-at-" | head -n 1)
+[ -n "$kept" ] || fail "repair kept no file of the bytes it removed"
+expect_rc 0 "$work/after-repair.txt" "$cairn" verify --dir "$work/damaged"
+removed=$(grep -o "[0-9]* records): damaged" "$work/repair.txt" | head -n 1 | awk '{print $1}')
+"$cairn" read --dir "$work/damaged" --stream 1 > "$work/repaired.log" 2> "$work/repaired.err"
+grep -q "removed by repair; skipping them" "$work/repaired.err" || fail "read did not say it skipped the removed offsets"
+[ $(( $(wc -l < "$work/repaired.log") + removed )) -eq "$(wc -l < "$src")" ] || fail "repair removed more than it said"
 
-# Repair needs --yes; with it the stream is cut at the damage and verifies clean.
-set +e
-"$cairn" repair --dir "$work/damaged" --stream 1 2> /dev/null
-rc=$?
-set -e
-[ "$rc" -eq 2 ] || fail "repair without --yes exit $rc, expected 2"
-"$cairn" repair --dir "$work/damaged" --stream 1 --yes
-ls "$work/damaged/stream-00000000000000000001/" | grep -q quarantine || fail "repair kept no quarantine file"
-"$cairn" verify --dir "$work/damaged" > /dev/null || fail "verify after repair is not clean"
+# ---- A deleted oldest segment is damage, not retention.
+cp -r "$work/store" "$work/deleted"
+rm "$(ls "$(stream1 "$work/deleted")/"*.log | head -n 1)"
+expect_rc 1 "$work/deleted.txt" "$cairn" verify --dir "$work/deleted"
+grep -q "segment file is missing" "$work/deleted.txt" || fail "a deleted oldest segment was not reported: $(cat "$work/deleted.txt")"
 
-# A tail cut mid-frame is a torn tail: truncated, reported, not damage.
-cp -r "$work/store" "$work/torn"
-last=$(ls "$work/torn/stream-00000000000000000001/"*.log | tail -n 1)
+# ---- A segment truncated after a clean close is damage, never a torn tail: nothing is cut.
+for which in head tail; do
+  cp -r "$work/store" "$work/trunc-$which"
+  victim=$(ls "$(stream1 "$work/trunc-$which")/"*.log | "$which" -n 1)
+  truncate -s -100 "$victim"
+  size=$(stat -c %s "$victim")
+  expect_rc 1 "$work/trunc-$which.txt" "$cairn" verify --dir "$work/trunc-$which"
+  grep -q "^torn tail" "$work/trunc-$which.txt" && fail "a $which segment cut after a clean close was taken for a torn tail"
+  grep -q "shorter" "$work/trunc-$which.txt" || fail "a $which segment cut after a clean close was not reported: $(cat "$work/trunc-$which.txt")"
+  [ "$(stat -c %s "$victim")" -eq "$size" ] || fail "verify cut the $which segment"
+  # A damaged sealed segment does not stop appends (reads of it fail); a damaged active
+  # one does until repair: appending after it would bury it.
+  want=$([ "$which" = tail ] && echo 1 || echo 0)
+  expect_rc "$want" "$work/trunc-append-$which.txt" "$cairn" append --dir "$work/trunc-$which" --stream 1 <<< "more"
+  grep -q "shorter" "$work/trunc-append-$which.txt" || fail "a writer's open did not report the cut $which segment"
+  [ "$(stat -c %s "$victim")" -eq "$size" ] || fail "a writer's open cut the $which segment"
+done
+
+# ---- A record above the default limit, appended with a raised one, survives plain commands.
+python3 -c "import sys; sys.stdout.buffer.write((2_000_000).to_bytes(4, 'little') + bytes(range(256)) * 7812 + bytes(128))" > "$work/big.in"
+"$cairn" append --dir "$work/big" --stream 9 --length-prefixed --max-record-bytes 4194304 > /dev/null < "$work/big.in"
+expect_rc 0 "$work/big-stat.txt" "$cairn" stat --dir "$work/big"
+grep -q "offsets 0\.\.1," "$work/big-stat.txt" || fail "stat lost the large record: $(cat "$work/big-stat.txt")"
+"$cairn" read --dir "$work/big" --stream 9 --length-prefixed > "$work/big.out"
+cmp "$work/big.in" "$work/big.out" || fail "the large record did not read back"
+"$cairn" append --dir "$work/big" --stream 9 <<< "small" > /dev/null
+"$cairn" read --dir "$work/big" --stream 9 --limit 1 --length-prefixed | cmp - "$work/big.in" || fail "a plain writer lost the large record"
+
+# ---- A torn tail after a writer died is cut by a writer, only reported by readers.
+mkfifo "$work/feed2"
+"$cairn" append --dir "$work/torn" --stream 1 --batch 1 < "$work/feed2" > /dev/null 2>&1 &
+writer_pid=$!
+exec 8> "$work/feed2"
+for i in $(seq 1 200); do echo "record $i before the crash" >&8; done
+sleep 0.5
+kill -9 "$writer_pid"
+wait "$writer_pid" 2>/dev/null || true
+writer_pid=""
+exec 8>&-
+last=$(ls "$(stream1 "$work/torn")/"*.log | tail -n 1)
 truncate -s -7 "$last"
-"$cairn" verify --dir "$work/torn" > "$work/torn.txt" || fail "verify after a torn tail should exit 0"
-grep -q "^torn tail: stream 1 file $(basename "$last") cut at byte" "$work/torn.txt" || fail "torn tail not reported"
+size=$(stat -c %s "$last")
+expect_rc 0 "$work/torn.txt" "$cairn" verify --dir "$work/torn"
+grep -q "^torn tail: stream 1 file $(basename "$last") would be cut at byte" "$work/torn.txt" || fail "torn tail not reported: $(cat "$work/torn.txt")"
+grep -q "possibly acknowledged" "$work/torn.txt" || fail "the cut record, acknowledged before the crash, was not called possibly acknowledged"
+[ "$(stat -c %s "$last")" -eq "$size" ] || fail "a read-only verify cut the torn tail"
+"$cairn" append --dir "$work/torn" --stream 1 <<< "after the tail" > "$work/torn-append.txt" 2>&1
+grep -q "torn tail: stream 1 file $(basename "$last") cut at byte" "$work/torn-append.txt" || fail "the writer did not cut the torn tail"
+[ "$("$cairn" read --dir "$work/torn" --stream 1 | wc -l)" -eq 200 ] || fail "199 records and the new one should read back"
 
-# Usage errors exit 2.
-set +e
-"$cairn" read --stream 1 > /dev/null 2>&1; [ $? -eq 2 ] || fail "missing --dir should exit 2"
-"$cairn" purge --dir "$work/store" > /dev/null 2>&1; [ $? -eq 2 ] || fail "purge without a limit should exit 2"
-"$cairn" purge --dir "$work/store" --older-than 3x > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad duration should exit 2"
-"$cairn" frobnicate > /dev/null 2>&1; [ $? -eq 2 ] || fail "unknown command should exit 2"
-set -e
+# ---- Usage errors exit 2.
+expect_rc 2 /dev/null "$cairn" read --stream 1
+expect_rc 2 /dev/null "$cairn" purge --dir "$work/store"
+expect_rc 2 /dev/null "$cairn" purge --dir "$work/store" --older-than 3x
+expect_rc 2 /dev/null "$cairn" frobnicate
+expect_rc 2 /dev/null "$cairn" read --dir "$work/store" --stream 1 --json --length-prefixed
 "$cairn" purge --dir "$work/store" --max-bytes 0 | grep -q "^purged" || fail "purge --max-bytes"
+expect_rc 0 "$work/after-purge.txt" "$cairn" verify --dir "$work/store"
 echo "cli test passed"

@@ -1,0 +1,153 @@
+// Store::verify: every frame of every segment through the same scan and header checks
+// recovery uses (so both name the same byte and offset), each sealed segment against the
+// manifest, and every index sidecar entry against the frame it names.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/frame_reader.h"
+#include "core/scan.h"
+#include "core/segment_check.h"
+#include "core/store.h"
+#include "core/store_impl.h"
+#include "properties/properties.h"
+
+namespace cairn {
+namespace {
+
+Finding index_finding(const Stream& s, const Segment& seg, std::uint64_t offset, std::string what) {
+  return Finding{s.id, format::index_file_name(seg.base_offset), 0, offset, offset + 1,
+                 "index sidecar " + std::move(what) + " (the log wins; rebuilt by repair or a writer's use)",
+                 FindingKind::index};
+}
+
+}  // namespace
+
+Status Store::Impl::check_sidecar(const Stream& s, const Segment& seg, fs::File& file, const ScanResult& r,
+                                  std::vector<Finding>& out) {
+  const std::string idx = format::index_file_name(seg.base_offset);
+  auto bytes = fs::read_file(fs, fs::join_path(s.dir, idx), 1ull << 30);
+  if (!bytes.ok()) return {};  // missing: rebuilt on open; unreadable now: nothing to judge
+  auto sum = format::decode_index(*bytes, idx);
+  if (!sum.ok()) {
+    out.push_back(index_finding(s, seg, seg.base_offset, "is unreadable: " + sum.error().message));
+    return {};
+  }
+  if (sum->segment_bytes != r.valid_end || sum->next_offset != r.next_offset || sum->last_hash != r.last_hash ||
+      sum->stream_id != s.id || sum->base_offset != seg.base_offset) {
+    out.push_back(index_finding(s, seg, seg.base_offset, "disagrees with the log about the segment's extent"));
+    return {};
+  }
+  FrameReader reader(file, r.valid_end, max_record_bytes);
+  for (const format::IndexEntry& e : sum->entries) {
+    CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(e.byte_pos));
+    if (d.status != format::FrameStatus::ok || d.header.offset != e.offset || d.header.timestamp_us != e.timestamp_us) {
+      out.push_back(index_finding(s, seg, e.offset, fmt::format("entry for offset {} at byte {} lies", e.offset, e.byte_pos)));
+      return {};
+    }
+  }
+  for (const format::CheckpointEntry& c : sum->checkpoints) {
+    CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(c.byte_pos));
+    if (d.status != format::FrameStatus::ok || d.header.offset != c.offset ||
+        d.header.kind != static_cast<std::uint8_t>(RecordKind::checkpoint)) {
+      out.push_back(index_finding(s, seg, c.offset, fmt::format("checkpoint entry for offset {} at byte {} lies", c.offset, c.byte_pos)));
+      return {};
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// A sealed segment's frames against what the manifest recorded when it was sealed.
+void compare_manifest(const Stream& s, const Segment& seg, std::uint64_t file_size, const ScanResult& r,
+                      std::vector<Finding>& out) {
+  const manifest::SegmentEntry& e = seg.recorded;
+  if (file_size != e.size_bytes) {
+    out.push_back(Finding{s.id, seg.name, std::min(file_size, e.size_bytes), r.next_offset, e.next_offset,
+                          file_size < e.size_bytes
+                              ? fmt::format("sealed segment is {} bytes shorter than the manifest says", e.size_bytes - file_size)
+                              : fmt::format("sealed segment has {} bytes past its size in the manifest", file_size - e.size_bytes)});
+  } else if (r.next_offset != e.next_offset || r.last_hash != e.last_hash) {
+    out.push_back(Finding{s.id, seg.name, r.valid_end, r.next_offset, e.next_offset,
+                          "sealed segment's frames disagree with the manifest (offset or chain hash)"});
+  }
+}
+
+}  // namespace
+
+Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
+  SegmentLink link;
+  for (std::size_t i = 0; i < s.segments.size(); ++i) {
+    Segment& seg = s.segments[i];
+    if (i > 0 && s.gap_at(seg.base_offset - 1)) link = SegmentLink{};  // across a repair's gap
+    if (seg.missing) {
+      out.findings.push_back(seg.damage.front());
+      link = SegmentLink{seg.next_offset, seg.last_hash};
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
+    CAIRN_ASSIGN_OR_RETURN(SegmentProbe probe, probe_segment(*file));
+    // The active segment up to what recovery kept (a live writer's tail is not ours to
+    // judge), unless its tail is the damage that blocks the stream.
+    const std::uint64_t size = seg.sealed || s.blocked ? probe.file_size : std::min(probe.file_size, seg.size_bytes);
+    auto hc = check_segment_header(probe.head, s.id, seg.name, seg.base_offset, link);
+    if (!hc.ok()) {
+      out.findings.push_back(Finding{s.id, seg.name, format::kSegmentVersionPos, seg.base_offset, seg.base_offset + 1,
+                                     hc.error().message});
+      continue;
+    }
+    ScanInput in;
+    in.stream = s.id;
+    in.segment = seg.name;
+    in.base_offset = seg.base_offset;
+    in.anchor = hc->anchor;
+    in.file_size = size;
+    in.max_record_bytes = max_record_bytes;
+    in.index_interval_bytes = options.index_interval_bytes;
+    in.durable_below = UINT64_MAX;
+    if (seg.sealed && loaded && probe.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
+    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+    const std::size_t before = out.findings.size();
+    out.findings.insert(out.findings.end(), hc->findings.begin(), hc->findings.end());
+    out.findings.insert(out.findings.end(), r.damage.begin(), r.damage.end());
+    if (seg.sealed && loaded && out.findings.size() == before) compare_manifest(s, seg, probe.file_size, r, out.findings);
+    if (seg.sealed && out.findings.size() == before) CAIRN_TRY(check_sidecar(s, seg, *file, r, out.findings));
+    out.records += r.records;
+    out.bytes += size;
+    out.segments += 1;
+    link = SegmentLink{seg.sealed ? seg.next_offset : r.next_offset, seg.sealed ? seg.last_hash : r.last_hash};
+  }
+  for (const Finding& f : s.open_findings) {
+    const bool known = std::any_of(out.findings.begin(), out.findings.end(), [&](const Finding& g) {
+      return g.stream == f.stream && g.segment == f.segment && g.byte_pos == f.byte_pos;
+    });
+    if (!known) out.findings.push_back(f);
+  }
+  const Segment& act = s.active();
+  if (!act.missing && !s.blocked && link.expected_anchor && *link.expected_anchor != s.head) {
+    out.findings.push_back(Finding{s.id, act.name, act.size_bytes, s.next_offset - 1, s.next_offset,
+                                   "the last record does not hash to the chain head"});
+  }
+  return {};
+}
+
+Result<VerifyReport> Store::verify(std::optional<std::uint64_t> stream) {
+  Impl& im = *impl_;
+  if (im.closed) return make_error(Errc::closed, "the store is closed");
+  VerifyReport report;
+  if (stream) {
+    CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(*stream));
+    CAIRN_TRY(im.verify_stream(*s, report));
+  } else {
+    // A writer rebuilt a missing or damaged manifest at open; a reader only reported it.
+    for (const Finding& f : im.report.damage) {
+      if (f.kind == FindingKind::manifest && im.read_only()) report.findings.push_back(f);
+    }
+    for (auto& [id, s] : im.streams) CAIRN_TRY(im.verify_stream(s, report));
+  }
+  if (!report.clean()) REACHABLE("verify reported a finding");
+  return report;
+}
+
+}  // namespace cairn
