@@ -96,7 +96,7 @@ Status StreamRecovery::load_sealed(const PlannedSegment& p, Segment& seg, fs::Fi
   seg.last_hash = e.last_hash;
   seg.last_frame_pos = e.last_frame_pos;
   std::optional<std::string> wrong;
-  if (probe.file_size != e.size_bytes) {
+  if (probe.file_size != e.size_bytes) {  // S1
     wrong = probe.file_size < e.size_bytes
                 ? fmt::format("sealed segment is {} bytes shorter than the manifest says", e.size_bytes - probe.file_size)
                 : fmt::format("sealed segment has {} bytes past its size in the manifest", probe.file_size - e.size_bytes);
@@ -109,7 +109,7 @@ Status StreamRecovery::load_sealed(const PlannedSegment& p, Segment& seg, fs::Fi
                     e.last_frame_pos + d.frame_bytes == e.size_bytes &&
                     im_.hasher.next(d.header.prev_hash, d.header.offset, static_cast<RecordKind>(d.header.kind),
                                     d.header.timestamp_us, d.payload) == e.last_hash;
-    if (!ok) wrong = "sealed segment's last record does not match the manifest (offset, size or chain hash)";
+    if (!ok) wrong = "sealed segment's last record does not match the manifest (offset, size or chain hash)";  // S2
     if (ok) seg.last_ts = d.header.timestamp_us;
   }
   if (!wrong && e.next_offset == e.base_offset) return {};  // recorded empty: nothing to hint
@@ -201,6 +201,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
   const DurableMark rp = has_rp ? DurableMark{p.listed->next_offset, p.listed->size_bytes,
                                               p.listed->last_frame_pos, p.listed->last_hash}
                                 : DurableMark{p.base, format::kSegmentHeaderBytes, 0, seg.anchor};
+  const bool clean = clean_ && has_rp;  // a clean close never left a successor behind
   if (probe.file_size < rp.byte) {  // A1
     Finding f{s_.id, seg.name, probe.file_size, rp.offset, rp.offset,
               fmt::format("active segment is {} bytes shorter than its recovery point (records up to "
@@ -208,7 +209,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
                           rp.byte - probe.file_size, rp.offset)};
     seg.damage.push_back(f);
     block(f);
-  } else if (clean_ && probe.file_size > rp.byte) {  // A2
+  } else if (clean && probe.file_size > rp.byte) {  // A2
     Finding f{s_.id, seg.name, rp.byte, rp.offset, rp.offset + 1,
               fmt::format("active segment has {} bytes past its size at the last clean shutdown",
                           probe.file_size - rp.byte)};
@@ -216,7 +217,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
     block(f);
   }
   // After a clean shutdown every byte was durable: nothing in this file is a torn tail.
-  const std::uint64_t durable_below = clean_ ? UINT64_MAX : rp.offset;
+  const std::uint64_t durable_below = clean ? UINT64_MAX : rp.offset;
   CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan(seg, *seg.file, probe.file_size, durable_below));
   fill_from_scan(seg, r);
   if (r.tail_is_damage) {
@@ -230,7 +231,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
     seg.next_offset = std::max({seg.next_offset, rp.offset, r.tail_bytes > 0 ? r.tail_last_offset + 1 : 0});
     seg.size_bytes = probe.file_size;
   }
-  if (!im_.read_only() && !clean_ && !s_.blocked) {
+  if (!im_.read_only() && !clean && !s_.blocked) {
     // A7: what survived may sit only in the page cache, and after a failed fsync the
     // kernel marks such pages clean, so a plain fsync would not write them (fsyncgate).
     // Write the kept bytes again, then sync. Bounded by the segment size. After a clean

@@ -161,8 +161,8 @@ Result<ScanResult> Scanner::run() {
     if (out == FrameCursor::Outcome::chain_break) {
       // An intact frame that does not continue the chain: damage (tampering or a
       // misdirected write), never a torn write. Record it and continue from it.
-      // Reads of it name this frame and offset too; the record changed is this one or the
-      // one before it.
+      // RECOVERY.md A6. Reads of it name this frame and offset too; the record changed is
+      // this one or the one before it.
       const std::uint64_t o = cursor_.frame().header.offset;
       r_.damage.push_back(Finding{in_.stream, in_.segment, cursor_.frame_pos(), o, o + 1,
                                   cursor_.why() + fmt::format(" (record {} or {} was changed)", o == 0 ? 0 : o - 1, o)});
@@ -233,8 +233,8 @@ Result<bool> Scanner::on_bad_frame() {
   CAIRN_ASSIGN_OR_RETURN(Later later, survey_after(reader_, found, in_));
   const std::uint64_t floor = std::max(in_.durable_below, later.max_durable_offset);
   if (bad_offset < floor && found && !canary_on(Canary::mid_log_corruption_truncated)) {
-    // Valid data follows and this range was durable: damage, not a torn write. Report it
-    // and keep everything after it.
+    // RECOVERY.md A3: valid data follows and this range was durable: damage, not a torn
+    // write. Report it and keep everything after it. (A4 and A5 below: nothing follows.)
     REACHABLE("scan found damage followed by valid data");
     r_.damage.push_back(Finding{in_.stream, in_.segment, bad_pos, bad_offset, found->header.offset,
                                 fmt::format("{} at offset {}; valid frames resume at byte {} (offset {})",

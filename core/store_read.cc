@@ -70,6 +70,25 @@ StartPoint start_for(const Segment& seg, std::uint64_t from, const VerifiedFront
   return sp;
 }
 
+// What every successful verified read returns: from the requested offset on, contiguous.
+void check_read_shape(std::uint64_t stream, std::uint64_t from, const std::vector<Record>& out) {
+  ALWAYS(!out.empty() && out.front().offset == from, "a verified read starts at the requested offset",
+         {"stream", stream}, {"from", from});
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    ALWAYS(out[i].offset == out[i - 1].offset + 1, "a verified read returns contiguous offsets",
+           {"stream", stream}, {"offset", out[i].offset});
+  }
+}
+
+// Where a read's cursor stopped, as the error the caller gets: the same byte and offset a
+// scan of the segment names.
+Error stopped_at(const Store::Impl& im, const Stream& s, const Segment& seg, const FrameCursor& cursor,
+                 FrameCursor::Outcome out) {
+  const bool at_frame = out == FrameCursor::Outcome::chain_break;
+  const std::string why = out == FrameCursor::Outcome::end ? "segment ends before the offset" : cursor.why();
+  return im.located(Errc::corruption, s, seg, at_frame ? cursor.frame_pos() : cursor.pos(), cursor.offset(), why);
+}
+
 }  // namespace
 
 Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std::uint64_t max_bytes) {
@@ -242,11 +261,7 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
       if (!step.ok()) {  // name where the read failed, so callers can read past it
         return located(step.error().code, s, seg, cursor.pos(), cursor.offset(), step.error().message);
       }
-      if (*step != FrameCursor::Outcome::frame) {
-        const bool at_frame = *step == FrameCursor::Outcome::chain_break;
-        const std::string why = *step == FrameCursor::Outcome::end ? "segment ends before the offset" : cursor.why();
-        return located(Errc::corruption, s, seg, at_frame ? cursor.frame_pos() : cursor.pos(), cursor.offset(), why);
-      }
+      if (*step != FrameCursor::Outcome::frame) return stopped_at(*this, s, seg, cursor, *step);
       const format::FrameDecode& d = cursor.frame();
       if (d.header.offset >= from) {
         out.push_back(Record{d.header.offset, d.header.timestamp_us, static_cast<RecordKind>(d.header.kind),
@@ -277,12 +292,7 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
       break;
     }
   }
-  ALWAYS(!out.empty() && out.front().offset == from, "a verified read starts at the requested offset",
-         {"stream", s.id}, {"from", from});
-  for (std::size_t i = 1; i < out.size(); ++i) {
-    ALWAYS(out[i].offset == out[i - 1].offset + 1, "a verified read returns contiguous offsets",
-           {"stream", s.id}, {"offset", out[i].offset});
-  }
+  check_read_shape(s.id, from, out);
   return std::move(out);
 }
 

@@ -110,6 +110,11 @@ TEST_CASE("a store decodes by the rules of FORMAT.md alone") {
   std::vector<std::string> data;
   std::uint64_t next = 0;
   std::uint64_t checkpoints = 0;
+  struct Seen {
+    std::uint64_t base, next, size;
+    std::array<std::uint8_t, 32> last;
+  };
+  std::vector<Seen> seen;
   for (const std::string& name : files) {
     REQUIRE(name.size() == 28);
     const std::uint64_t base = std::stoull(name.substr(4, 20));
@@ -121,6 +126,7 @@ TEST_CASE("a store decodes by the rules of FORMAT.md alone") {
       if (r.kind == 2) ++checkpoints;
       next = r.offset + 1;
     }
+    seen.push_back(Seen{base, next, bytes.size(), hash});
     // A sealed segment's sidecar: exact size, CRC, and last_hash equal to the chain here.
     if (name != files.back()) {
       std::ifstream idx(dir + "/" + name.substr(0, 24) + ".idx", std::ios::binary);
@@ -136,4 +142,32 @@ TEST_CASE("a store decodes by the rules of FORMAT.md alone") {
   }
   CHECK(data == written);
   CHECK(checkpoints == 120 / 7);  // a checkpoint after every 7 data records
+
+  // The manifest, by its table in FORMAT.md: after a clean close it lists every segment
+  // with its size and last chain hash, and the recovery point is the stream's end.
+  std::ifstream min(env.dir + "/MANIFEST", std::ios::binary);
+  std::vector<std::uint8_t> m((std::istreambuf_iterator<char>(min)), {});
+  REQUIRE(m.size() >= 44);
+  REQUIRE(std::memcmp(m.data(), "CAIRNMAN", 8) == 0);
+  CHECK(u32(&m[8]) == 1);
+  CHECK(u32(&m[12]) == 1);  // clean shutdown
+  CHECK(u32(&m[24]) == o.max_record_bytes);
+  CHECK(m[28] == 0);
+  REQUIRE(u32(&m[m.size() - 4]) == doc_crc32c(m.data(), m.size() - 4));
+  REQUIRE(u32(&m[32]) == 1);
+  const std::uint8_t* st = &m[40];
+  CHECK(u64(st) == 5);
+  CHECK(u64(st + 8) == 0);  // first retained offset
+  REQUIRE(u32(st + 16) == seen.size());
+  CHECK(u32(st + 20) == 0);  // no gaps
+  CHECK(u32(st + 24) == 0);  // nothing pending
+  REQUIRE(m.size() == 40 + 32 + 72 * seen.size() + 4);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const std::uint8_t* e = st + 32 + 72 * i;
+    CHECK(u64(e) == seen[i].base);
+    CHECK(u64(e + 8) == seen[i].next);
+    CHECK(u64(e + 16) == seen[i].size);
+    CHECK(std::memcmp(e + 32, seen[i].last.data(), 32) == 0);
+    CHECK(e[64] == (i + 1 == seen.size() ? 2 : 1));
+  }
 }

@@ -1,0 +1,166 @@
+// Store::Impl::append_records: one atomic batch, from frames in memory to a durable
+// acknowledgement. The hot path: one buffer per batch, one write, one chain hash per
+// record, no other copies.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/canary.h"
+#include "core/store_impl.h"
+#include "properties/properties.h"
+
+namespace cairn {
+namespace {
+
+// Where each frame of a batch went, for the in-memory indexes.
+struct Placed {
+  std::uint64_t offset;
+  std::uint64_t pos;
+  bool checkpoint;
+  ChainHash prev;  // chain hash before this record
+};
+
+struct Encoded {
+  Bytes buf;                 // every frame of the batch, back to back
+  std::vector<Placed> placed;
+  std::uint64_t next_offset = 0;
+  ChainHash hash{};          // h(next_offset - 1)
+  std::uint64_t last_frame_pos = 0;
+};
+
+// Frames a batch (and its trailing checkpoint) at write_pos, continuing the chain from
+// the stream's head. REQUIRES: batch_bytes is the exact size of the frames.
+Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_pos, std::uint64_t ts,
+                     const std::vector<ByteView>& payloads, bool add_checkpoint, std::uint64_t batch_bytes) {
+  Encoded e;
+  e.buf.reserve(static_cast<std::size_t>(batch_bytes));
+  e.placed.reserve(payloads.size() + 1);
+  e.next_offset = s.next_offset;
+  e.hash = s.head;
+  auto add = [&](RecordKind kind, ByteView payload, bool last) {
+    format::FrameHeader h;
+    h.offset = e.next_offset;
+    h.timestamp_us = ts;
+    h.durable_offset = s.durable_offset;
+    h.kind = static_cast<std::uint8_t>(kind);
+    h.flags = last ? format::kFlagBatchEnd : 0;
+    h.prev_hash = e.hash;
+    e.last_frame_pos = write_pos + e.buf.size();
+    e.placed.push_back({e.next_offset, e.last_frame_pos, kind == RecordKind::checkpoint, e.hash});
+    format::encode_frame(h, payload, e.buf);
+    e.hash = hasher.next(e.hash, e.next_offset, kind, ts, payload);
+    ++e.next_offset;
+  };
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    add(RecordKind::data, payloads[i], i + 1 == payloads.size() && !add_checkpoint);
+  }
+  if (add_checkpoint) {
+    const Bytes cp = format::encode_checkpoint({e.hash, e.next_offset});
+    add(RecordKind::checkpoint, cp, true);
+  }
+  ALWAYS(e.buf.size() == batch_bytes, "a batch encodes to exactly its planned size",
+         {"planned", batch_bytes}, {"encoded", e.buf.size()});
+  return e;
+}
+
+// The batch's frames join the segment's in-memory state: sparse index entries (with the
+// chain hash before each, so verified reads can start there), checkpoints, extent.
+void apply_batch(Stream& s, Segment& seg, const Encoded& e, std::uint64_t ts, std::uint64_t index_interval_bytes) {
+  for (const Placed& p : e.placed) {
+    const bool first_in_segment = seg.entries.empty();
+    const std::uint64_t last_indexed = first_in_segment ? 0 : seg.entries.back().byte_pos;
+    if (first_in_segment || p.pos - last_indexed >= index_interval_bytes) {
+      seg.entries.push_back({p.offset, p.pos, ts});
+      seg.entry_hashes.resize(seg.entries.size() - 1);
+      seg.entry_hashes.push_back(p.prev);
+    }
+    if (p.checkpoint) seg.checkpoints.push_back({p.offset, p.pos});
+  }
+  if (seg.empty()) seg.first_ts = ts;
+  seg.last_ts = ts;
+  seg.size_bytes += e.buf.size();
+  seg.next_offset = e.next_offset;
+  seg.last_hash = e.hash;
+  seg.last_frame_pos = e.last_frame_pos;
+  s.next_offset = e.next_offset;
+  s.head = e.hash;
+  s.last_ts = ts;
+  s.unsynced_records += e.placed.size();
+  s.unsynced_bytes += e.buf.size();
+}
+
+bool sync_due(const SyncPolicy& policy, const Stream& s) {
+  if (policy.mode == SyncMode::always) return true;
+  if (policy.mode != SyncMode::every) return false;
+  return (policy.every_records > 0 && s.unsynced_records >= policy.every_records) ||
+         (policy.every_bytes > 0 && s.unsynced_bytes >= policy.every_bytes);
+}
+
+}  // namespace
+
+// Writes a batch's frames at write_pos. A failed or short write is cut back before the
+// error is returned: a later append never writes after a partial frame.
+static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_t write_pos, ByteView buf) {
+  Status written = fs::write_all(*seg.file, write_pos, buf);
+  s.dirty = true;  // even a failed write (and its cut-back) must reach the disk before sealing
+  if (written.ok()) return {};
+  if (canary_on(Canary::append_after_short_write)) {
+    auto now_size = seg.file->size();  // planted bug: keep whatever part landed
+    if (now_size.ok()) seg.size_bytes = *now_size;
+  } else {
+    Status cut = seg.file->truncate(write_pos);
+    if (!cut.ok()) return im.fail_stop(std::move(cut).error());
+  }
+  SOMETIMES(written.error().code == Errc::no_space, "append failed with no space and was cut back");
+  Error e = std::move(written).error();
+  e.stream = s.id;
+  e.segment = seg.name;
+  e.byte_pos = write_pos;
+  e.offset = s.next_offset;
+  return e;
+}
+
+Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<ByteView>& payloads,
+                                                 bool checkpoint_only) {
+  CAIRN_TRY(check_writable());
+  const std::uint64_t interval = options.checkpoint_interval;
+  const std::uint64_t data_records = payloads.size();
+  const bool add_checkpoint =
+      checkpoint_only || (interval > 0 && s.records_since_checkpoint + data_records >= interval);
+  std::uint64_t batch_bytes = add_checkpoint ? format::kFrameHeaderBytes + format::kCheckpointPayloadBytes : 0;
+  for (ByteView p : payloads) batch_bytes += format::kFrameHeaderBytes + p.size();
+
+  // A batch never spans segments: rotate first when it would cross the limit.
+  if (!s.active().empty() && s.active().size_bytes + batch_bytes > options.max_segment_bytes) {
+    CAIRN_TRY(rotate(s));
+  }
+  Segment& seg = s.active();
+  const std::uint64_t write_pos = seg.size_bytes;
+  const std::uint64_t ts = std::max(clock.now_us(), s.last_ts);
+  const Encoded e = encode_batch(hasher, s, write_pos, ts, payloads, add_checkpoint, batch_bytes);
+  CAIRN_TRY(write_batch(*this, s, seg, write_pos, e.buf));
+
+  const std::uint64_t old_next = s.next_offset;
+  apply_batch(s, seg, e, ts, options.index_interval_bytes);
+  s.records_since_checkpoint = add_checkpoint ? 0 : s.records_since_checkpoint + data_records;
+  ALWAYS(s.next_offset == old_next + e.placed.size(), "append advances the offset by one per record",
+         {"stream", s.id}, {"old_next", old_next}, {"next", s.next_offset});
+
+  AppendResult result;
+  result.first_offset = old_next;
+  result.last_offset = old_next + (data_records > 0 ? data_records - 1 : 0);
+  if (add_checkpoint) {
+    result.checkpoint_offset = e.next_offset - 1;
+    if (checkpoint_only) result.last_offset = e.next_offset - 1;
+  }
+  if (sync_due(options.sync, s)) {
+    if (canary_on(Canary::ack_before_fsync)) {
+      s.durable_offset = s.next_offset;  // planted bug: acknowledged without fdatasync
+    } else {
+      CAIRN_TRY(sync_stream(s));
+    }
+  }
+  return result;
+}
+
+}  // namespace cairn

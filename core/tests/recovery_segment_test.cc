@@ -1,0 +1,279 @@
+// core/RECOVERY.md rows H, S and A: segment headers, sealed segments against the
+// manifest, and the active segment's tail. One test per row, on SimFileSystem.
+#include "core/crc32c.h"
+#include "core/le.h"
+#include "core/tests/recovery_env.h"
+
+using namespace cairn;
+using cairn::testing::frame_pos;
+using cairn::testing::payload_for;
+using cairn::testing::RecoveryEnv;
+
+namespace {
+
+// Edits one payload byte of the k-th frame and fixes its CRC: what a tamperer does.
+void tamper(Bytes& file, std::uint64_t k) {
+  const std::uint64_t pos = frame_pos(file, k);
+  file[pos + format::kFrameHeaderBytes] ^= 0x01;
+  const std::uint32_t len = le::get<std::uint32_t>(&file[pos + 4]);
+  le::put<std::uint32_t>(&file[pos], crc32c(ByteView(&file[pos + 4], format::kFrameHeaderBytes - 4 + len)));
+}
+
+// A closed store whose stream 1 has at least three segments.
+std::vector<std::uint64_t> three_segments(RecoveryEnv& env) {
+  env.fill_closed(1, 200);
+  auto bases = env.bases(1);
+  REQUIRE(bases.size() >= 3);
+  return bases;
+}
+
+}  // namespace
+
+TEST_CASE("H1: a segment of another format version is unsupported_format, never a guess") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[1]));
+  f[8] = 9;
+  le::put<std::uint32_t>(&f[64], crc32c(ByteView(f).first(64)));
+  env.write(env.seg(1, bases[1]), f);
+  auto s = env.try_open(env.options);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == Errc::unsupported_format);
+  CHECK(s.error().segment == format::segment_file_name(bases[1]));
+}
+
+TEST_CASE("H2: an invalid segment header is damage; its records stay readable through the chain") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[1]));
+  f[20] ^= 0xff;  // stream id: the header CRC no longer matches
+  env.write(env.seg(1, bases[1]), f);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  CHECK(s->recovery_report().damage[0].what.find("header is invalid") != std::string::npos);
+  CHECK(s->recovery_report().damage[0].byte_pos == 0);
+  CHECK(s->read(1, bases[1], 1).ok());  // the anchor came from the previous segment
+  auto r = s->repair(1);
+  REQUIRE(r.ok());
+  CHECK(r->lost_offsets.empty());  // the header is rewritten; no record goes
+  CHECK(s->verify()->clean());
+}
+
+TEST_CASE("H3: an anchor that does not continue the chain is damage") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[2]));
+  f[40] ^= 0x01;  // the anchor, with a valid header CRC
+  le::put<std::uint32_t>(&f[64], crc32c(ByteView(f).first(64)));
+  env.write(env.seg(1, bases[2]), f);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().damage.size() >= 1);
+  CHECK(s->recovery_report().damage[0].what.find("anchor") != std::string::npos);
+  CHECK_FALSE(s->verify()->clean());
+}
+
+TEST_CASE("S1: a sealed segment shorter or longer than the manifest says is damage, never cut") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[0]));
+  Bytes changed = f;
+  SECTION("shorter") { changed.resize(f.size() - 100); }
+  SECTION("longer") { changed.resize(f.size() + 100, 0); }
+  env.write(env.seg(1, bases[0]), changed);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  const Finding& d = s->recovery_report().damage[0];
+  CHECK(d.what.find(changed.size() < f.size() ? "shorter" : "past its size") != std::string::npos);
+  CHECK(env.read(env.seg(1, bases[0])) == changed);
+  CHECK(s->recovery_report().blocked_streams.empty());  // sealed damage does not stop appends
+  CHECK(s->append(1, payload_for(1, 200)).ok());
+  CHECK(s->verify()->findings.size() == 1);
+  CHECK(s->verify()->findings[0].byte_pos == d.byte_pos);
+}
+
+TEST_CASE("S2: a sealed segment's last record changed (its CRC fixed) is damage") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[0]));
+  const std::uint64_t last = bases[1] - bases[0] - 1;
+  tamper(f, last);
+  env.write(env.seg(1, bases[0]), f);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  CHECK(s->recovery_report().damage[0].offset == bases[1] - 1);
+  auto r = s->read(1, bases[1] - 1, 1);
+  REQUIRE_FALSE(r.ok());  // never served, although no later link in the file vouches
+  CHECK(r.error().byte_pos == s->recovery_report().damage[0].byte_pos);
+}
+
+TEST_CASE("S3: a missing, short or disagreeing sidecar is rebuilt from the log") {
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  env.remove(env.idx(1, bases[0]));
+  Bytes short_idx = env.read(env.idx(1, bases[1]));
+  short_idx.resize(short_idx.size() / 2);
+  env.write(env.idx(1, bases[1]), short_idx);
+  auto s = env.open();
+  CHECK(s->recovery_report().clean());
+  CHECK(s->recovery_report().indexes_rebuilt == 2);
+  CHECK(env.exists(env.idx(1, bases[0])));
+  CHECK(s->verify()->clean());
+}
+
+TEST_CASE("S4: a checkpoint entry that lies with a valid CRC never fails a read of good data") {
+  RecoveryEnv env;
+  env.options.checkpoint_interval = 5;
+  auto bases = three_segments(env);
+  auto sum = format::decode_index(env.read(env.idx(1, bases[0])), "idx").value();
+  REQUIRE(sum.checkpoints.size() >= 2);
+  const format::CheckpointEntry lie = sum.checkpoints[1];
+  sum.checkpoints[1].byte_pos = sum.checkpoints[0].byte_pos;  // names another checkpoint
+  env.write(env.idx(1, bases[0]), format::encode_index(sum));
+  auto s = env.open();
+  CHECK(s->recovery_report().clean());
+  auto r = s->read(1, lie.offset + 1, 1);
+  REQUIRE(r.ok());
+  CHECK(r->front().offset == lie.offset + 1);
+  REQUIRE(s->recovery_report().invalid_indexes.size() == 1);
+  CHECK(format::decode_index(env.read(env.idx(1, bases[0])), "idx")->checkpoints[1].byte_pos == lie.byte_pos);
+}
+
+TEST_CASE("A1, A2: after a clean close the active segment's size is known exactly") {
+  RecoveryEnv env;
+  env.fill_closed(1, 10);
+  Bytes f = env.read(env.seg(1, 0));
+  Bytes changed = f;
+  SECTION("A1: shorter (at a frame boundary, so no frame looks torn)") { changed.resize(frame_pos(f, 6)); }
+  SECTION("A2: longer") { changed.resize(f.size() + 40, 0); }
+  env.write(env.seg(1, 0), changed);
+  auto s = env.open();
+  CHECK(s->recovery_report().torn_tails.empty());
+  CHECK(s->recovery_report().blocked_streams == std::vector<std::uint64_t>{1});
+  CHECK(env.read(env.seg(1, 0)) == changed);
+  CHECK(s->append(1, payload_for(1, 10)).error().code == Errc::corruption);
+}
+
+TEST_CASE("A3: damage followed by later batches is damage: reported, the scan resumes after it") {
+  RecoveryEnv env;
+  env.fill_died(1, 20);
+  Bytes f = env.read(env.seg(1, 0));
+  f[frame_pos(f, 7) + 75] ^= 0x40;
+  env.write(env.seg(1, 0), f);
+  auto s = env.open();
+  CHECK(s->recovery_report().torn_tails.empty());
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  CHECK(s->recovery_report().damage[0].offset == 7);
+  CHECK(s->stats(1)->next_offset == 20);
+  CHECK(s->read(1, 8, 1 << 20)->size() == 12);
+  CHECK(s->append(1, payload_for(1, 20))->first_offset == 20);
+}
+
+TEST_CASE("A4: damage below the recovery point with nothing after it is never cut") {
+  RecoveryEnv env;
+  env.fill_closed(1, 10);  // the recovery point is the end
+  Bytes f = env.read(env.seg(1, 0));
+  f[frame_pos(f, 9) + 75] ^= 0x40;
+  env.write(env.seg(1, 0), f);
+  auto s = env.open();
+  CHECK(s->recovery_report().torn_tails.empty());
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  CHECK(s->recovery_report().damage[0].offset == 9);
+  CHECK(s->recovery_report().blocked_streams == std::vector<std::uint64_t>{1});
+  CHECK(env.read(env.seg(1, 0)) == f);
+  CHECK(s->stats(1)->next_offset == 10);
+  CHECK(s->read(1, 9, 1).error().code == Errc::corruption);
+}
+
+TEST_CASE("A5: a torn tail is cut; what it took may have been acknowledged inside the window only") {
+  RecoveryEnv env;
+  SECTION("manual sync, one sync, a flip in record 5 of 20: inside the window, possibly acknowledged") {
+    env.options.sync = parse_sync_policy("manual").value();
+    {
+      auto s = env.open();
+      env.append(*s, 1, 0, 20);
+      REQUIRE(s->sync().ok());
+    }
+    Bytes f = env.read(env.seg(1, 0));
+    f[frame_pos(f, 5) + 75] ^= 0x40;
+    env.write(env.seg(1, 0), f);
+    auto s = env.open();
+    const RecoveryReport& rep = s->recovery_report();
+    REQUIRE(rep.torn_tails.size() == 1);
+    CHECK(rep.torn_tails[0].first_offset_dropped == 5);
+    CHECK(rep.torn_tails[0].possibly_acknowledged == 15);  // offsets 5..19, all acknowledged by sync()
+  }
+  SECTION("the same with the recovery point advanced at every sync: damage, nothing cut") {
+    env.options.sync = parse_sync_policy("manual").value();
+    env.options.recovery_point_interval_bytes = 1;
+    {
+      auto s = env.open();
+      env.append(*s, 1, 0, 20);
+      REQUIRE(s->sync().ok());
+    }
+    Bytes f = env.read(env.seg(1, 0));
+    f[frame_pos(f, 5) + 75] ^= 0x40;
+    env.write(env.seg(1, 0), f);
+    auto s = env.open();
+    CHECK(s->recovery_report().torn_tails.empty());
+    REQUIRE(s->recovery_report().damage.size() == 1);
+    CHECK(s->recovery_report().damage[0].offset == 5);
+    CHECK(s->stats(1)->next_offset == 20);
+  }
+  SECTION("records never synced, past the window: cut, not acknowledged") {
+    env.options.sync = parse_sync_policy("manual").value();
+    env.options.recovery_point_interval_bytes = 1;
+    {
+      auto s = env.open();
+      env.append(*s, 1, 0, 5);
+      REQUIRE(s->sync().ok());
+      env.append(*s, 1, 5, 5);  // never synced; the crash tears record 7
+    }
+    Bytes f = env.read(env.seg(1, 0));
+    f.resize(frame_pos(f, 7) + 20);
+    env.write(env.seg(1, 0), f);
+    auto s = env.open();
+    REQUIRE(s->recovery_report().torn_tails.size() == 1);
+    CHECK(s->recovery_report().torn_tails[0].first_offset_dropped == 7);
+    CHECK(s->recovery_report().torn_tails[0].possibly_acknowledged == 0);
+  }
+}
+
+TEST_CASE("A6: an intact frame that breaks the chain is damage naming that frame, never a torn tail") {
+  RecoveryEnv env;
+  env.fill_died(1, 12);
+  Bytes f = env.read(env.seg(1, 0));
+  tamper(f, 4);
+  env.write(env.seg(1, 0), f);
+  auto s = env.open();
+  CHECK(s->recovery_report().torn_tails.empty());
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  CHECK(s->recovery_report().damage[0].byte_pos == frame_pos(f, 5));
+  CHECK(s->recovery_report().damage[0].offset == 5);
+  CHECK(s->read(1, 4, 1).error().byte_pos == frame_pos(f, 5));
+}
+
+TEST_CASE("A7: after a failed fsync the kept bytes are written again, so they survive a crash") {
+  RecoveryEnv env;
+  env.options.sync = parse_sync_policy("manual").value();
+  {
+    auto s = env.open();
+    env.append(*s, 1, 0, 6);
+    env.sim.mutable_config().fsync_failures = true;
+    env.sim.mutable_config().fsync_failure_ppm = 1'000'000;
+    CHECK_FALSE(s->sync().ok());
+    CHECK(s->fail_stopped());
+    env.sim.mutable_config().fsync_failures = false;
+  }
+  // Reopened without a crash: the page cache still shows all six records, although the
+  // failed fsync may have written none of them.
+  auto reopened = env.open();
+  const std::uint64_t kept = reopened->stats(1)->next_offset;
+  reopened.reset();
+  env.sim.mutable_config().lost_writes = true;
+  env.sim.mutable_config().lost_write_ppm = 1'000'000;
+  env.sim.crash();
+  env.sim.mutable_config().lost_writes = false;
+  auto s = env.open();
+  CHECK(s->stats(1)->next_offset == kept);  // what recovery kept was made durable
+  CHECK(s->read(1, 0, 1 << 20)->size() == kept);
+}
