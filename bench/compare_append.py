@@ -1,59 +1,54 @@
 #!/usr/bin/env python3
-"""Compares cairn's append throughput between two builds of cairn-bench in one command.
+"""Compares the append path of two builds of the core in one command.
 
-    bench/compare_append.py OLD_CAIRN_BENCH NEW_CAIRN_BENCH [--rounds 3] [--dir /work]
+    bench/build_probe_at.sh COMMIT OUT_DIR     # cairn-append-probe built at COMMIT
+    bench/compare_append.py OLD_PROBE NEW_PROBE [--rounds 30] [--dir /work]
 
-The two binaries run alternately (old, new, old, new, ...), each a full `--runs 1` bench
-into a scratch directory, so both see the same disk and machine load. For every record
-size and batch it prints the median of cairn's records/s and of cairn x raw (raw measured
-in the same bench run) for each build, and new / old. Exit status 0; the verdict is for a
-person to read (a timed threshold would be a flaky test).
+For every record size and batch of cairn-bench's append table, the two probes run in
+ABBA order (old, new, new, old, ...), so a drift of the disk or the machine over the
+command favours neither, each on a fresh store in --dir with sync=always. It prints the
+median records/s of each (stream creation excluded) and new / old, then the median time
+of the first commit, which creates the stream. A timed threshold would be a flaky test:
+the verdict is for a person to read, with the host stated beside it.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
-import tempfile
+
+# (record bytes, batch, commits): the sizes and batches of cairn-bench's append table.
+CONFIGS = [(256, 1, 600), (256, 16, 600), (256, 64, 300), (256, 1024, 50),
+           (4096, 1, 600), (4096, 16, 200), (4096, 64, 60), (4096, 1024, 8)]
 
 
-def run(binary, scratch):
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run([binary, "--out", out, "--runs", "1", "--dir", scratch], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(os.path.join(out, "results.json")) as f:
-            return json.load(f)["append"]
-
-
-def cairn_rows(rows):
-    out = {}
-    for r in rows:
-        if r["system"] == "cairn":
-            out[(r["record_bytes"], r["batch"])] = (r["records_per_s"], r["ratio_to_raw"])
-    return out
+def run(probe, size, batch, commits, scratch):
+    out = subprocess.run([probe, str(size), str(batch), str(commits), scratch],
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout), float(out.stderr)
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("old")
     p.add_argument("new")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--dir", default="/tmp")
     a = p.parse_args()
-    seen = {"old": [], "new": []}
-    for i in range(a.rounds):
-        for name in ("old", "new"):
-            seen[name].append(cairn_rows(run(getattr(a, name), a.dir)))
-            print(f"round {i + 1}/{a.rounds}: {name} done", flush=True)
-    print("| record | batch | old rec/s | new rec/s | new/old | old x raw | new x raw |")
-    print("|---|---|---|---|---|---|---|")
-    for key in sorted(seen["old"][0]):
-        old_rps = statistics.median(r[key][0] for r in seen["old"])
-        new_rps = statistics.median(r[key][0] for r in seen["new"])
-        old_ratio = statistics.median(r[key][1] for r in seen["old"])
-        new_ratio = statistics.median(r[key][1] for r in seen["new"])
-        print(f"| {key[0]} B | {key[1]} | {old_rps:.0f} | {new_rps:.0f} | {new_rps / old_rps:.3f} | "
-              f"{old_ratio:.2f} | {new_ratio:.2f} |")
+    scratch = {"old": os.path.join(a.dir, "cairn-probe-old"), "new": os.path.join(a.dir, "cairn-probe-new")}
+    first = {"old": [], "new": []}
+    print("| record | batch | old records/s | new records/s | new / old |")
+    print("|---|---|---|---|---|")
+    for size, batch, commits in CONFIGS:
+        rate = {"old": [], "new": []}
+        for i in range(a.rounds):
+            for name in (("old", "new") if i % 2 == 0 else ("new", "old")):
+                r, f = run(getattr(a, name), size, batch, commits, scratch[name])
+                rate[name].append(r)
+                first[name].append(f)
+        old, new = statistics.median(rate["old"]), statistics.median(rate["new"])
+        print(f"| {size} B | {batch} | {old:.0f} | {new:.0f} | {new / old:.3f} |", flush=True)
+    print(f"first commit (creates the stream): old {statistics.median(first['old']):.0f} us, "
+          f"new {statistics.median(first['new']):.0f} us")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ struct Options {
   // The recovery point advances (a manifest replacement: two fsyncs) after a sync once
   // the active segment's durable bytes are this far past it, besides at every seal, open
   // and clean close. Smaller: a narrower unprovable window, more syncs per byte.
-  std::uint64_t recovery_point_interval_bytes = 1ull << 20;
+  std::uint64_t recovery_point_interval_bytes = 16ull << 20;
 };
 
 // What a finding is about.
