@@ -23,4 +23,24 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
   return {};
 }
 
+Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::string& name,
+                     std::uint64_t size_bytes) {
+  constexpr std::size_t kChunkBytes = 1 << 20;
+  const std::string path = fs::join_path(dir, name);
+  const std::string tmp = path + kTempSuffix;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> from, fs.open(path, fs::OpenOptions{.read_only = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to, fs.open(tmp, fs::OpenOptions{.create = true, .truncate = true}));
+  Bytes buf;
+  for (std::uint64_t pos = 0; pos < size_bytes; pos += kChunkBytes) {
+    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, size_bytes - pos)));
+    CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(*from, pos, buf));
+    if (n != buf.size()) return make_error(Errc::io_error, "file shrank while it was copied: " + path);
+    CAIRN_TRY(fs::write_all(*to, pos, buf));
+  }
+  CAIRN_TRY(to->sync());
+  CAIRN_TRY(to->close());
+  CAIRN_TRY(fs.rename(tmp, path));
+  return fs.sync_dir(dir);
+}
+
 }  // namespace cairn

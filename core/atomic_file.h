@@ -19,4 +19,14 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
 
 inline constexpr const char* kTempSuffix = ".tmp";
 
+// Replaces file `name` of `dir` by a fresh copy of its first size_bytes: copied to
+// "<name>.tmp", fsynced, renamed over it, the directory fsynced. The bytes and the
+// directory entry are then durable, whatever a failed fsync left only in memory before
+// (fsyncgate: after a failed fsync the kernel may mark unwritten pages clean, and a failed
+// directory fsync may lose entries this process still sees). Reads go through 1 MiB at a
+// time. Errors: those of open, pread, pwrite, sync, rename, sync_dir; io_error when the
+// file holds fewer than size_bytes.
+Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::string& name,
+                     std::uint64_t size_bytes);
+
 }  // namespace cairn

@@ -28,7 +28,9 @@ std::optional<Canary> parse_canary(const std::string& name) {
 
 #if defined(CAIRN_CANARIES)
 namespace {
-Canary g_canary = Canary::none;  // set once per simulated run, before the store opens
+// Per thread: a simulated run (one seed) runs on one thread, and sweeps run seeds on
+// several threads at once, each with its own canary.
+thread_local Canary g_canary = Canary::none;
 }
 bool canary_on(Canary c) { return g_canary == c; }
 void set_canary(Canary c) { g_canary = c; }

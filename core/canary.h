@@ -31,7 +31,9 @@ const char* canary_name(Canary c);
 
 #if defined(CAIRN_CANARIES)
 bool canary_on(Canary c);
-void set_canary(Canary c);  // Canary::none switches planting off
+// Switches planting on for the calling thread only (Canary::none: off), so seeds running on
+// other threads keep their own.
+void set_canary(Canary c);
 #else
 constexpr bool canary_on(Canary) { return false; }
 inline void set_canary(Canary) {}

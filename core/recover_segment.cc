@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/canary.h"
 #include "core/frame_reader.h"
 #include "core/recovery.h"
@@ -10,19 +11,6 @@
 
 namespace cairn {
 namespace {
-
-// Reads [0, end) of the file and writes it back in place.
-Status rewrite_prefix(fs::File& file, std::uint64_t end) {
-  constexpr std::size_t kChunkBytes = 1 << 20;
-  Bytes buf;
-  for (std::uint64_t pos = 0; pos < end; pos += kChunkBytes) {
-    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, end - pos)));
-    CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file, pos, buf));
-    if (n != buf.size()) return make_error(Errc::io_error, "segment shrank while recovering it");
-    CAIRN_TRY(fs::write_all(file, pos, buf));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -232,12 +220,13 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
     seg.size_bytes = probe.file_size;
   }
   if (!im_.read_only() && !clean && !s_.blocked) {
-    // A7: what survived may sit only in the page cache, and after a failed fsync the
-    // kernel marks such pages clean, so a plain fsync would not write them (fsyncgate).
-    // Write the kept bytes again, then sync. Bounded by the segment size. After a clean
-    // shutdown the last close synced them all.
-    CAIRN_TRY(rewrite_prefix(*seg.file, r.valid_end));
-    CAIRN_TRY(seg.file->sync());
+    // A7: what survived may sit only in the page cache: after a failed fsync the kernel
+    // marks unwritten pages clean, so a plain fsync would not write them, and a failed
+    // directory fsync may have lost the file's entry while this process still sees it
+    // (fsyncgate, for data and for entries). A fresh copy, renamed over it, makes both
+    // durable. Bounded by the segment size. After a clean shutdown the last close synced it.
+    CAIRN_TRY(recreate_file(im_.fs, s_.dir, seg.name, r.valid_end));
+    CAIRN_ASSIGN_OR_RETURN(seg.file, im_.fs.open(fs::join_path(s_.dir, seg.name), {}));
   }
   return {};
 }

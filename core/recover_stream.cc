@@ -27,6 +27,7 @@ StreamRecovery::StreamRecovery(Store::Impl& im, Stream& s, const manifest::Strea
 
 Status StreamRecovery::run() {
   CAIRN_TRY(list_files());
+  CAIRN_TRY(remove_temps());
   CAIRN_TRY(complete_pending());
   CAIRN_TRY(remove_leftovers());
   if (listed_) {
@@ -96,8 +97,14 @@ Status StreamRecovery::list_files() {
 Status StreamRecovery::complete_pending() {
   if (!listed_) return {};
   for (const manifest::Pending& p : listed_->pending) {
-    if (p.kind != manifest::PendingKind::install || !files_.staged.count(p.base_offset)) continue;
+    if (p.kind != manifest::PendingKind::install) continue;
     const std::string name = format::segment_file_name(p.base_offset);
+    if (!files_.staged.count(p.base_offset)) {
+      // Installed already, but that rename may not have reached the disk (a failed
+      // directory fsync keeps showing it): install a fresh copy.
+      if (files_.logs.count(p.base_offset) && !im_.read_only()) CAIRN_TRY(reinstall(name));
+      continue;
+    }
     const std::string staged = files_.staged[p.base_offset];
     if (!im_.read_only()) CAIRN_TRY(im_.fs.rename(fs::join_path(s_.dir, staged), fs::join_path(s_.dir, name)));
     files_.logs[p.base_offset] = im_.read_only() ? staged : name;  // P1
@@ -118,6 +125,15 @@ Status StreamRecovery::complete_pending() {
     }
   }
   return {};
+}
+
+// P1, after the rename: the file is made durable under its name by a fresh copy.
+Status StreamRecovery::reinstall(const std::string& name) {
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> f,
+                         im_.fs.open(fs::join_path(s_.dir, name), fs::OpenOptions{.read_only = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t size, f->size());
+  f.reset();
+  return recreate_file(im_.fs, s_.dir, name, size);
 }
 
 // P2: the bytes past size_bytes are kept elsewhere already.
@@ -141,9 +157,15 @@ Status StreamRecovery::complete_cut(const manifest::Pending& p) {
   return {};
 }
 
-// F1-F3: leftovers of replacements that a crash interrupted.
+// F1: leftovers of replacements that a crash interrupted (first: recovery makes its own).
+Status StreamRecovery::remove_temps() {
+  for (const std::string& name : files_.temps) CAIRN_TRY(remove_file(name, "leftover of an interrupted replacement"));
+  files_.temps.clear();
+  return {};
+}
+
+// F2, F3: leftovers of repairs that never committed, and sidecars without a segment.
 Status StreamRecovery::remove_leftovers() {
-  for (const std::string& name : files_.temps) CAIRN_TRY(remove_file(name, "leftover of an interrupted replacement"));  // F1
   // F2: the manifest is the commit point of a repair; a staged file it does not name never
   // held the only copy of anything. Without a valid manifest that cannot be known: kept.
   if (have_manifest_) {
@@ -286,9 +308,10 @@ Status StreamRecovery::load_all() {
 
 Status StreamRecovery::finish() {
   if (s_.segments.empty()) {
-    if (im_.read_only()) return {};
-    // I1: an empty stream directory (its creation, or an append that created it, failed
-    // before anything was acknowledged) becomes an empty stream.
+    // I1: a stream directory without segments the manifest does not list was left by a
+    // creation cut short: not a stream (a later append starts the directory afresh).
+    // Without a manifest (M3), an empty stream is the best reading of it.
+    if (im_.read_only() || (have_manifest_ && !listed_)) return {};
     CAIRN_TRY(im_.create_segment(s_, 0, kZeroHash));
   }
   Segment& act = s_.active();

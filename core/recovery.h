@@ -53,6 +53,8 @@ class StreamRecovery {
   Status list_files();
   Status complete_pending();
   Status complete_cut(const manifest::Pending& p);
+  Status reinstall(const std::string& name);
+  Status remove_temps();
   Status remove_leftovers();
   Status plan_from_manifest();
   Status plan_extras(const std::vector<std::uint64_t>& extras);

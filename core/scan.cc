@@ -94,6 +94,7 @@ class Scanner {
         cursor_(reader_, hasher, format::kSegmentHeaderBytes, in.base_offset, in.anchor) {
     state_.next_offset = in.base_offset;
     state_.hash = in.anchor.value_or(ChainHash{});
+    state_.pos = std::min<std::uint64_t>(format::kSegmentHeaderBytes, in.file_size);  // a file cut inside its header
     committed_ = state_;
     run_ = ScanRun{format::kSegmentHeaderBytes, format::kSegmentHeaderBytes, in.base_offset, in.base_offset, 0,
                    in.anchor, {}};

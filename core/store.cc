@@ -236,7 +236,14 @@ Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
   s.id = id;
   s.dir = fs::join_path(dir, format::stream_dir_name(id));
   Status made = fs.mkdir(s.dir);
-  if (!made.ok() && made.error().code != Errc::already_exists) return std::move(made).error();
+  if (!made.ok() && made.error().code == Errc::already_exists) {
+    // Left by a creation cut short (the manifest does not list it, so nothing in it was
+    // acknowledged). Its entry may be one a failed directory fsync lost while this process
+    // still sees it: start it afresh rather than trust it.
+    CAIRN_TRY(remove_dir(s.dir));
+    made = fs.mkdir(s.dir);
+  }
+  if (!made.ok()) return std::move(made).error();
   Status dir_synced = fs.sync_dir(dir);
   if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
   CAIRN_TRY(create_segment(s, 0, kZeroHash));
@@ -245,6 +252,12 @@ Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
   // The manifest lists the stream before any record of it is acknowledged.
   CAIRN_TRY(write_manifest(false));
   return &pos->second;
+}
+
+Status Store::Impl::remove_dir(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(path));
+  for (const std::string& name : names) CAIRN_TRY(fs.unlink(fs::join_path(path, name)));
+  return fs.rmdir(path);
 }
 
 Status Store::Impl::write_index(Stream& s, const Segment& seg) {

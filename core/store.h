@@ -228,7 +228,8 @@ class Store {
   // Appends a batch atomically: after any crash it is all there or not there. Creates the
   // stream on first use. Returns the offsets assigned. Errors: invalid_argument (empty
   // batch), record_too_large (a payload above max_record_bytes), no_space / io_error
-  // (nothing of the batch is acknowledged and the file is cut back), fail_stopped, closed,
+  // (nothing of the batch is acknowledged; the file is cut back and synced, so none of it
+  // comes back after a crash), fail_stopped, closed,
   // read_only, corruption (the stream has damage open must not cut: repair it first).
   Result<AppendResult> append(std::uint64_t stream, const std::vector<Bytes>& batch);
   Result<AppendResult> append(std::uint64_t stream, ByteView payload);

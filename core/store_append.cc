@@ -98,8 +98,9 @@ bool sync_due(const SyncPolicy& policy, const Stream& s) {
 
 }  // namespace
 
-// Writes a batch's frames at write_pos. A failed or short write is cut back before the
-// error is returned: a later append never writes after a partial frame.
+// Writes a batch's frames at write_pos. A failed or short write is cut back and synced
+// before the error is returned: a later append never writes after a partial frame, and no
+// record of the failed batch comes back after a crash.
 static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_t write_pos, ByteView buf) {
   Status written = fs::write_all(*seg.file, write_pos, buf);
   s.dirty = true;  // even a failed write (and its cut-back) must reach the disk before sealing
@@ -108,8 +109,16 @@ static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_
     auto now_size = seg.file->size();  // planted bug: keep whatever part landed
     if (now_size.ok()) seg.size_bytes = *now_size;
   } else {
+    // The cut is made durable before the error returns, so the records of a failed append
+    // never come back after a crash (the writes that landed were pending too).
     Status cut = seg.file->truncate(write_pos);
+    if (cut.ok()) cut = seg.file->sync();
     if (!cut.ok()) return im.fail_stop(std::move(cut).error());
+    s.durable = DurableMark{s.next_offset, write_pos, seg.last_frame_pos, s.head};
+    s.dirty = false;
+    s.unsynced_records = 0;
+    s.unsynced_bytes = 0;
+    s.durable_offset = s.next_offset;
   }
   SOMETIMES(written.error().code == Errc::no_space, "append failed with no space and was cut back");
   Error e = std::move(written).error();

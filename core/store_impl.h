@@ -147,6 +147,8 @@ struct Store::Impl {
   Result<Stream*> find_stream(std::uint64_t id);
   Result<const Stream*> find_stream(std::uint64_t id) const;
   Result<Stream*> get_or_create_stream(std::uint64_t id);
+  // Removes a directory and the files in it (a stream directory no manifest lists).
+  Status remove_dir(const std::string& path);
   Status create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor);
   Status rotate(Stream& s);
   Status sync_stream(Stream& s);
@@ -165,6 +167,8 @@ struct Store::Impl {
   // Replaces MANIFEST atomically with the in-memory state; every stream's recovery point
   // becomes its durable mark. A failed fsync makes the store fail-stop.
   Status write_manifest(bool clean);
+  // Replaces MANIFEST atomically with `m`. A failure makes the store fail-stop.
+  Status persist_manifest(const manifest::Manifest& m);
   // Reads MANIFEST: nullopt when missing; corruption findings are the caller's to report.
   Result<std::optional<manifest::Manifest>> read_manifest();
 

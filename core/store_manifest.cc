@@ -42,9 +42,8 @@ manifest::Manifest Store::Impl::build_manifest(bool clean) const {
   return m;
 }
 
-Status Store::Impl::write_manifest(bool clean) {
+Status Store::Impl::persist_manifest(const manifest::Manifest& m) {
   ALWAYS(!read_only(), "a read-only store never writes its manifest");
-  const manifest::Manifest m = build_manifest(clean);
   const Bytes bytes = manifest::encode(m);
   auto check = manifest::decode(bytes, manifest::kFileName);
   ALWAYS(check.ok(), "the manifest a store writes decodes", {"error", check.ok() ? std::string() : check.error().message});
@@ -58,6 +57,11 @@ Status Store::Impl::write_manifest(bool clean) {
     return fail_stop(std::move(e));
   }
   manifest_generation = m.generation;
+  return {};
+}
+
+Status Store::Impl::write_manifest(bool clean) {
+  CAIRN_TRY(persist_manifest(build_manifest(clean)));
   for (auto& [id, s] : streams) s.written = s.durable;
   return {};
 }

@@ -129,6 +129,12 @@ Status Store::Impl::recover_streams() {
   loaded.reset();
   if (read.ok() && read->has_value()) {
     loaded = std::move(**read);
+    if (!read_only()) {
+      // What this open acts on must be durable first: after a failed directory fsync the
+      // manifest this process sees may be a rename the disk never got.
+      loaded->generation += 1;
+      CAIRN_TRY(persist_manifest(*loaded));
+    }
     report.clean_shutdown = loaded->clean_shutdown;
     manifest_generation = loaded->generation;
     max_record_bytes = std::max(options.max_record_bytes, loaded->max_record_bytes);  // M6
@@ -161,14 +167,15 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir,
   Stream s;
   s.id = id;
   s.dir = sdir;
-  if (loaded && !listed) {
-    act(fmt::format("stream {}: adopted (not in the manifest; its creation was cut short)", id),
-        fmt::format("stream {}: would adopt (not in the manifest)", id));  // I1
-  }
   StreamRecovery recovery(*this, s, listed, loaded && loaded->clean_shutdown, loaded.has_value());
   CAIRN_TRY(recovery.run());
-  if (s.segments.empty()) return {};  // read-only: an empty stream directory holds nothing
-  if (loaded && !listed && s.next_offset > s.first_offset()) {
+  if (s.segments.empty()) return {};  // read-only, or I1: an empty stream directory holds nothing
+  if (loaded && !listed) {
+    if (s.next_offset == s.first_offset()) {  // I1: its creation was cut short
+      act(fmt::format("stream {}: left its directory alone (not in the manifest, no records)", id),
+          fmt::format("stream {}: not a stream (not in the manifest, no records)", id));
+      return {};
+    }
     // I2: records in a stream the manifest never listed: nothing of it was acknowledged.
     report.damage.push_back(Finding{id, s.active().name, 0, s.first_offset(), s.next_offset,
                                     "stream holds records but is not in the manifest"});

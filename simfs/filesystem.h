@@ -87,6 +87,9 @@ class FileSystem {
   virtual Status unlink(const std::string& path) = 0;
   // Creates a directory. Errors: already_exists, not_found (parent missing), io_error.
   virtual Status mkdir(const std::string& path) = 0;
+  // Removes an empty directory (durable, like an unlink, after sync_dir of its parent).
+  // Errors: not_found, invalid_argument (not empty, or not a directory), io_error.
+  virtual Status rmdir(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, sorted bytewise.
   // Errors: not_found, io_error.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;

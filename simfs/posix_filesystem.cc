@@ -204,6 +204,18 @@ Status PosixFileSystem::mkdir(const std::string& path) {
   return {};
 }
 
+Status PosixFileSystem::rmdir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST) {
+      Error e = make_error(Errc::invalid_argument, "rmdir " + path + ": directory not empty");
+      e.segment = path;
+      return e;
+    }
+    return errno_error("rmdir", path, errno);
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> PosixFileSystem::list_dir(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return errno_error("opendir", dir, errno);

@@ -18,6 +18,7 @@ class PosixFileSystem final : public FileSystem {
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Status mkdir(const std::string& path) override;
+  Status rmdir(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Result<bool> exists(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> lock(const std::string& path) override;

@@ -51,7 +51,7 @@ struct Node {
   std::uint64_t inode = 0;
 };
 
-enum class DirOpKind : std::uint8_t { create, mkdir, unlink, rename };
+enum class DirOpKind : std::uint8_t { create, mkdir, unlink, rename, rmdir };
 
 struct DirOp {
   DirOpKind kind = DirOpKind::create;
@@ -127,6 +127,11 @@ struct SimFileSystem::Impl {
     switch (op.kind) {
       case DirOpKind::create: dur[op.path] = Node{false, op.inode}; break;
       case DirOpKind::mkdir: dur[op.path] = Node{true, 0}; break;
+      case DirOpKind::rmdir: {
+        auto it = dur.find(op.path);
+        if (it != dur.end() && it->second.is_dir) dur.erase(it);  // its durable children become orphans
+        break;
+      }
       case DirOpKind::unlink: {
         auto it = dur.find(op.path);
         if (it != dur.end() && !it->second.is_dir && it->second.inode == op.inode) dur.erase(it);
@@ -437,27 +442,28 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
     return fs_error(Errc::not_found, "sync_dir: no such directory", dir);
   }
   const bool fail = config_.fsync_failures && prng_.chance_ppm(config_.fsync_failure_ppm);
-  // On failure a prefix of the directory's entry operations reached the disk and the rest
-  // stays pending: a journal commits metadata in order, so a rename never lands before the
-  // create it depends on. What stays pending is written by a later successful sync, or
-  // lost if a crash comes first.
+  // On failure a prefix of the directory's entry operations reached the disk (a journal
+  // commits metadata in order, so a rename never lands before the create it depends on);
+  // each later one is indeterminate, decided now: reached too, or lost for good. A lost
+  // one stays visible to this process (it is in the dentry cache) but no later sync_dir
+  // writes it, and a crash takes it back.
   std::uint64_t here = 0;
   for (const DirOp& op : im.dir_pending) here += op.parent == dir ? 1 : 0;
   const std::uint64_t reach = fail ? prng_.range(0, here) : here;
   std::string fates;
   std::vector<DirOp> rest;
   for (DirOp& op : im.dir_pending) {
-    const bool reached = op.parent == dir && fates.size() < reach;
-    if (op.parent == dir) fates += fates.size() < reach ? 'K' : 'P';
-    if (reached) {
-      im.apply_dir_op(op);
-    } else {
+    if (op.parent != dir) {
       rest.push_back(std::move(op));
+      continue;
     }
+    const bool reached = fates.size() < reach || prng_.coin();
+    fates += reached ? 'K' : 'L';
+    if (reached) im.apply_dir_op(op);
   }
   im.dir_pending = std::move(rest);
   if (fail) {
-    log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/still pending: " + fates);
+    log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/lost: " + fates);
     trace_line(fmt::format("sync_dir {} -> EIO", dir));
     return fs_error(Errc::io_error, "fsync of directory EIO", dir);
   }
@@ -518,6 +524,26 @@ Status SimFileSystem::mkdir(const std::string& raw) {
   im.cur[path] = Node{true, 0};
   im.dir_pending.push_back(DirOp{DirOpKind::mkdir, parent_of(path), path, "", 0});
   trace_line(fmt::format("mkdir {}", path));
+  return {};
+}
+
+Status SimFileSystem::rmdir(const std::string& raw) {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
+  CAIRN_TRY(begin_op("rmdir", path));
+  Impl& im = *impl_;
+  if (!im.is_dir(im.cur, path) || path == "/") {
+    trace_line(fmt::format("rmdir {} -> ENOENT", path));
+    return fs_error(im.cur.count(path) ? Errc::invalid_argument : Errc::not_found, "rmdir: not a directory", path);
+  }
+  for (const auto& [p, node] : im.cur) {
+    if (p != path && parent_of(p) == path) {
+      trace_line(fmt::format("rmdir {} -> ENOTEMPTY", path));
+      return fs_error(Errc::invalid_argument, "rmdir: directory not empty", path);
+    }
+  }
+  im.cur.erase(path);
+  im.dir_pending.push_back(DirOp{DirOpKind::rmdir, parent_of(path), path, "", 0});
+  trace_line(fmt::format("rmdir {}", path));
   return {};
 }
 
@@ -583,7 +609,7 @@ void SimFileSystem::crash() {
   trace_line(fmt::format("CRASH at op {}", ops_));
   for (const DirOp& op : im.dir_pending) {
     if (config_.dir_reverts && prng_.chance_ppm(config_.dir_revert_ppm)) {
-      static const char* names[] = {"create", "mkdir", "unlink", "rename"};
+      static const char* names[] = {"create", "mkdir", "unlink", "rename", "rmdir"};
       log_fault(FaultFamily::dir_revert, op.path, 0, 0,
                 std::string("reverted ") + names[static_cast<int>(op.kind)] +
                     (op.kind == DirOpKind::rename ? " to " + op.to : ""));

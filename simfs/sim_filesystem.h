@@ -99,6 +99,7 @@ class SimFileSystem final : public FileSystem {
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Status mkdir(const std::string& path) override;
+  Status rmdir(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Result<bool> exists(const std::string& path) override;
   // Locks are a set of held paths; a crash clears it (the holders died with the power).

@@ -204,11 +204,16 @@ TEST_CASE("F2: a staged file no committed repair names is removed") {
 TEST_CASE("I1, I2: a stream directory the manifest does not list") {
   RecoveryEnv env;
   env.fill_closed(1, 3);
-  SECTION("I1: empty (its creation was cut short): adopted as an empty stream") {
+  SECTION("I1: no records (its creation was cut short): not a stream; an append starts it afresh") {
     REQUIRE(env.sim.mkdir(env.stream_dir(2)).ok());
+    env.write(env.seg(2, 0), Bytes(20, 0));
     auto s = env.open();
     CHECK(s->recovery_report().clean());
-    CHECK(s->stats(2)->next_offset == 0);
+    CHECK(s->stats(2).error().code == Errc::not_found);
+    REQUIRE(s->append(2, payload_for(2, 0)).ok());
+    CHECK(s->read(2, 0, 1)->front().payload == payload_for(2, 0));
+    REQUIRE(s->close().ok());
+    CHECK(env.open()->stats(2)->next_offset == 1);
   }
   SECTION("I2: holding records: adopted, reported") {
     auto s1 = env.open();
