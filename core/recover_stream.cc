@@ -146,6 +146,12 @@ Status StreamRecovery::complete_cut(const manifest::Pending& p) {
   if (im_.read_only()) {
     if (size > p.size_bytes) files_.cut_to[p.base_offset] = p.size_bytes;  // read as the writer will leave it
   } else {
+    // The sidecar describes the old extent: it goes first, durably (the load that follows
+    // rebuilds it from the log), so no open ever finds it beside the cut segment.
+    const std::string idx = fs::join_path(s_.dir, format::index_file_name(p.base_offset));
+    Status gone = im_.fs.unlink(idx);
+    if (!gone.ok() && gone.error().code != Errc::not_found) return std::move(gone).error();
+    if (gone.ok()) CAIRN_TRY(im_.fs.sync_dir(s_.dir));
     // Cut and sync even when the file already looks short: after a failed fsync the size
     // this process sees may never have reached the disk (fsyncgate, for truncation).
     CAIRN_TRY(f->truncate(std::min(size, p.size_bytes)));
@@ -299,6 +305,10 @@ Status StreamRecovery::load_all() {
     } else {
       seg.file = std::move(file);
       CAIRN_TRY(load_active(p, seg, probe));
+      // H2 for the active segment (its torn tail cut as always): appending would continue
+      // a chain from an anchor nobody can vouch for, in a file unreadable by the header's
+      // rules: repair first.
+      if (!hc.header_ok && listed_ != nullptr) block(hc.findings.front());
     }
     for (const Finding& f : seg.damage) add_finding(f);
     s_.segments.push_back(std::move(seg));

@@ -137,6 +137,15 @@ Status Store::Impl::check_writable() const {
   return {};
 }
 
+Status Store::Impl::check_fresh(const Stream& s) {
+  if (!s.stale) return {};
+  Error e = make_error(Errc::fail_stopped, fmt::format("stream {}: a repair failed after its commit, so this view of "
+                                                       "the stream is stale; reopen the store to complete the repair",
+                                                       s.id));
+  e.stream = s.id;
+  return e;
+}
+
 Error Store::Impl::fail_stop(Error e) {
   if (!failed) {
     failed = true;
@@ -405,6 +414,11 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   s->gaps.erase(std::remove_if(s->gaps.begin(), s->gaps.end(),
                                [first](const manifest::Gap& g) { return g.to_offset <= first; }),
                 s->gaps.end());
+  // What open found in the removed segments is gone with them (verify must not report it).
+  std::erase_if(s->open_findings, [&](const Finding& f) {
+    return f.end_offset <= first ||
+           std::any_of(removed.begin(), removed.end(), [&](const Segment& g) { return g.name == f.segment; });
+  });
   // The manifest moves the first retained offset before any file goes: a crash between
   // leaves files below it, which open removes as an interrupted purge (RECOVERY.md I4).
   CAIRN_TRY(im.write_manifest(false));

@@ -251,7 +251,8 @@ class Store {
   // records returns those (fewer than asked); the read that starts in the damaged range
   // gets the error. Errors: not_found (unknown stream, or
   // from_offset below the first retained offset), corruption (naming stream, segment,
-  // byte position and offset), io_error.
+  // byte position and offset), io_error, fail_stopped (a repair of the stream failed after
+  // its commit: this view is stale until a reopen).
   Result<std::vector<Record>> read(std::uint64_t stream, std::uint64_t from_offset,
                                    std::uint64_t max_bytes);
   // Offset of the first record with timestamp_us >= t_us (next_offset if none).
@@ -262,7 +263,7 @@ class Store {
 
   // Full verification of every frame, the chain, segment anchors, checkpoints and index
   // sidecars, of one stream or all. Findings are returned, not errors; io_error only
-  // when the files cannot be read at all.
+  // when the files cannot be read at all; fail_stopped as read.
   Result<VerifyReport> verify(std::optional<std::uint64_t> stream = std::nullopt);
 
   // Retention: removes whole sealed segments, oldest first, never the active one.

@@ -165,8 +165,9 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   if (sync_due(options.sync, s)) {
     if (canary_on(Canary::ack_before_fsync)) {
       s.durable_offset = s.next_offset;  // planted bug: acknowledged without fdatasync
-    } else {
-      CAIRN_TRY(sync_stream(s));
+    } else if (Status synced = sync_stream(s); !synced.ok()) {
+      if (!s.unacked_from) s.unacked_from = old_next;
+      return std::move(synced).error();
     }
   }
   return result;

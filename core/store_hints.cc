@@ -28,6 +28,17 @@ Result<bool> Store::Impl::hint_holds(Stream& s, Segment& seg, std::uint64_t byte
 }
 
 Status Store::Impl::distrust_sidecar(Stream& s, Segment& seg, const std::string& why) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Finding> damage, hints_from_log(s, seg));
+  report.invalid_indexes.push_back(format::stream_dir_name(s.id) + "/" +
+                                   format::index_file_name(seg.base_offset) + " (" + why + ")");
+  REACHABLE("a lying index sidecar was caught when used and rebuilt from the log");
+  // The rebuilt sidecar is a hint too: failing to write it costs a rescan next time, not
+  // this read (a failed fsync still makes the store fail-stop, inside write_index).
+  if (!read_only() && damage.empty()) (void)write_index(s, seg);
+  return {};
+}
+
+Result<std::vector<Finding>> Store::Impl::hints_from_log(Stream& s, Segment& seg) {
   CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
   ScanInput in;
   in.stream = s.id;
@@ -49,13 +60,7 @@ Status Store::Impl::distrust_sidecar(Stream& s, Segment& seg, const std::string&
                                    [&](const Finding& g) { return g.byte_pos == f.byte_pos; });
     if (!known) seg.damage.push_back(f);
   }
-  report.invalid_indexes.push_back(format::stream_dir_name(s.id) + "/" +
-                                   format::index_file_name(seg.base_offset) + " (" + why + ")");
-  REACHABLE("a lying index sidecar was caught when used and rebuilt from the log");
-  // The rebuilt sidecar is a hint too: failing to write it costs a rescan next time, not
-  // this read (a failed fsync still makes the store fail-stop, inside write_index).
-  if (!read_only() && r.damage.empty()) (void)write_index(s, seg);
-  return {};
+  return std::move(r.damage);
 }
 
 Result<std::uint64_t> Store::Impl::offset_for_time(Stream& s, std::uint64_t t_us) {
@@ -99,6 +104,7 @@ Result<std::uint64_t> Store::Impl::offset_for_time(Stream& s, std::uint64_t t_us
 Result<std::uint64_t> Store::offset_for_time(std::uint64_t stream, std::uint64_t t_us) {
   if (impl_->closed) return make_error(Errc::closed, "the store is closed");
   CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_TRY(Impl::check_fresh(*s));
   return impl_->offset_for_time(*s, t_us);
 }
 

@@ -4,6 +4,7 @@
 // (store_repair.cc).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -106,6 +107,13 @@ struct Stream {
   // manifest entry is then kept as it was read (`frozen`), so the damage stays visible.
   std::optional<Error> blocked;
   std::optional<manifest::StreamEntry> frozen;
+  // A batch was applied in memory but its sync failed (the store is fail-stop): it was
+  // never acknowledged, so reads stop before it; the next open decides what survived.
+  std::optional<std::uint64_t> unacked_from;
+  // A repair failed after its commit point: this view may not be what the files hold, so
+  // reads and verify refuse the stream (fail_stopped) until a reopen completes the repair.
+  bool stale = false;
+  std::uint64_t readable_end() const { return unacked_from.value_or(next_offset); }
   // What open found that a scan of the files cannot find again (a segment missing or
   // shorter than the manifest says, a file not in it): verify() reports these too.
   std::vector<Finding> open_findings;
@@ -119,13 +127,15 @@ struct Stream {
 
 struct Store::Impl {
   Impl(fs::FileSystem& f, Clock& c, std::string d, Options o)
-      : fs(f), clock(c), dir(std::move(d)), options(o), max_record_bytes(o.max_record_bytes) {}
+      : fs(f), clock(c), dir(std::move(d)), options(o), max_record_bytes(std::max<std::uint32_t>(o.max_record_bytes, format::kCheckpointPayloadBytes)) {}
 
   fs::FileSystem& fs;
   Clock& clock;
   std::string dir;
   Options options;
-  std::uint32_t max_record_bytes;  // decode limit: the largest the store was ever written with
+  // Decode limit: the largest the store was ever written with, and never below a
+  // checkpoint's payload (checkpoints are written whatever the option says).
+  std::uint32_t max_record_bytes;
   std::map<std::uint64_t, Stream> streams;  // ordered by id: deterministic iteration
   RecoveryReport report;
   ChainHasher hasher;
@@ -184,6 +194,11 @@ struct Store::Impl {
   // Rebuilds a segment's hints (entries, checkpoints) from the log when a sidecar lied,
   // and rewrites the sidecar when writable (RECOVERY.md S4).
   Status distrust_sidecar(Stream& s, Segment& seg, const std::string& why);
+  // The segment's hints (index entries, checkpoints) rescanned from the log; returns the
+  // damage the scan found (also added to the segment's).
+  Result<std::vector<Finding>> hints_from_log(Stream& s, Segment& seg);
+  // fail_stopped when a failed repair left this view of the stream stale (Stream::stale).
+  static Status check_fresh(const Stream& s);
 
   // --- reads (store_read.cc)
   Result<std::vector<Record>> read(Stream& s, std::uint64_t from, std::uint64_t max_bytes);

@@ -137,7 +137,7 @@ Status Store::Impl::recover_streams() {
     }
     report.clean_shutdown = loaded->clean_shutdown;
     manifest_generation = loaded->generation;
-    max_record_bytes = std::max(options.max_record_bytes, loaded->max_record_bytes);  // M6
+    max_record_bytes = std::max(max_record_bytes, loaded->max_record_bytes);  // M6
     for (const manifest::StreamEntry& e : loaded->streams) ids.insert(e.stream_id);
   } else if (!ids.empty()) {
     // M3, M4: rebuilt from the segments (the directory listing is the segment list), and
@@ -148,6 +148,10 @@ Status Store::Impl::recover_streams() {
                                           "segments cannot be told from retention)",
                                     FindingKind::manifest});
     report.manifest_rebuilt = true;
+    // The record limit the store was written with went with the manifest: frames are read
+    // up to the format's bound (each still bounded by its file's size), so records larger
+    // than this open's limit are not taken for damage (M6 without a manifest).
+    max_record_bytes = 1u << 30;
     REACHABLE("recovery rebuilt the manifest from the segments");
   }  // else M2: a new store; the manifest is written at the end of open
   for (std::uint64_t id : ids) {

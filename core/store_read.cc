@@ -100,7 +100,7 @@ Result<std::vector<Record>> Store::Impl::read(Stream& s, std::uint64_t from, std
     e.offset = from;
     return e;
   }
-  if (from >= s.next_offset) return std::vector<Record>{};
+  if (from >= s.readable_end()) return std::vector<Record>{};
   if (const manifest::Gap* g = s.gap_at(from)) {
     Error e = make_error(Errc::not_found, fmt::format("offsets {}..{} were removed by repair (their bytes "
                                                       "are kept beside the segments)",
@@ -292,6 +292,7 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
       break;
     }
   }
+  std::erase_if(out, [&s](const Record& r) { return r.offset >= s.readable_end(); });
   check_read_shape(s.id, from, out);
   return std::move(out);
 }
@@ -300,6 +301,7 @@ Result<std::vector<Record>> Store::read(std::uint64_t stream, std::uint64_t from
                                         std::uint64_t max_bytes) {
   if (impl_->closed) return make_error(Errc::closed, "the store is closed");
   CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_TRY(Impl::check_fresh(*s));
   return impl_->read(*s, from_offset, max_bytes);
 }
 

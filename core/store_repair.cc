@@ -75,6 +75,7 @@ class Repairer {
   void describe_steps();
   manifest::StreamEntry layout() const;
   Status apply();
+  Status commit();
   Status keep_bytes(const std::string& segment, std::uint64_t pos, std::uint64_t len, const std::string& kept_as);
   Status stage(const Piece& p);
 
@@ -390,22 +391,35 @@ Status Repairer::apply() {
   }
   Status dir_synced = im_.fs.sync_dir(s_.dir);
   if (!dir_synced.ok()) return im_.fail_stop(std::move(dir_synced).error());
-  // The commit point: the manifest now says what the stream holds and what is pending.
+  const std::uint64_t id = s_.id;
+  Status done = commit();
+  if (!done.ok()) {
+    // Whether or not the commit reached the disk, this process's view of the stream may
+    // no longer be what its files hold: reads and verify refuse it until a reopen.
+    auto it = im_.streams.find(id);
+    if (it != im_.streams.end()) it->second.stale = true;
+    return im_.fail_stop(std::move(done).error());
+  }
+  return {};
+}
+
+// The commit point: the manifest says what the stream holds and what is pending; then
+// recovery completes the pending operations, as it would after a crash here.
+Status Repairer::commit() {
   const manifest::StreamEntry entry = layout();
   s_.frozen = entry;
   CAIRN_TRY(im_.write_manifest(false));
-  // Recovery completes the pending operations, as it would after a crash here.
   const std::uint64_t id = s_.id;
   RecoveryReport saved = std::move(im_.report);
   im_.report = RecoveryReport{};
   Status reloaded = im_.recover_stream(id, s_.dir, &entry);
   im_.report = std::move(saved);
-  // The manifest already says the new layout: whatever failed, this process's view of the
-  // stream is stale, so nothing more is acknowledged until a reopen completes the repair.
-  if (!reloaded.ok()) return im_.fail_stop(std::move(reloaded).error());
+  CAIRN_TRY(std::move(reloaded));
   Stream& now = im_.streams.at(id);
   for (Segment& g : now.segments) {
     if (std::find(index_rebuilds_.begin(), index_rebuilds_.end(), g.base_offset) != index_rebuilds_.end()) {
+      // From the log: the reload may have taken the lying sidecar's entries as hints.
+      CAIRN_TRY(im_.hints_from_log(now, g));
       CAIRN_TRY(im_.write_index(now, g));
     }
   }

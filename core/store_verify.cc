@@ -138,12 +138,14 @@ Result<VerifyReport> Store::verify(std::optional<std::uint64_t> stream) {
   VerifyReport report;
   if (stream) {
     CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(*stream));
+    CAIRN_TRY(Impl::check_fresh(*s));
     CAIRN_TRY(im.verify_stream(*s, report));
   } else {
     // A writer rebuilt a missing or damaged manifest at open; a reader only reported it.
     for (const Finding& f : im.report.damage) {
       if (f.kind == FindingKind::manifest && im.read_only()) report.findings.push_back(f);
     }
+    for (auto& [id, s] : im.streams) CAIRN_TRY(Impl::check_fresh(s));
     for (auto& [id, s] : im.streams) CAIRN_TRY(im.verify_stream(s, report));
   }
   if (!report.clean()) REACHABLE("verify reported a finding");

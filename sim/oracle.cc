@@ -1,128 +1,123 @@
+// The oracle: the workload as acknowledged, the sync policies against what the filesystem
+// was told, reads, verify, retention and repair. Recovery checks: oracle_recovery.cc.
 #include "sim/oracle.h"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "core/format.h"
 #include "properties/properties.h"
 
 namespace cairn::sim {
+
+bool Attempt::accepts(bool is_checkpoint, ByteView bytes) const {
+  if (alternatives) {
+    return std::any_of(alternatives->begin(), alternatives->end(),
+                       [&](const Attempt& a) { return a.accepts(is_checkpoint, bytes); });
+  }
+  return checkpoint == is_checkpoint && (checkpoint || std::equal(payload.begin(), payload.end(), bytes.begin(), bytes.end()));
+}
+
+bool Attempt::same_batch(const Attempt& other) const {
+  if (alternatives) return std::any_of(alternatives->begin(), alternatives->end(), [&](const Attempt& a) { return a.same_batch(other); });
+  if (other.alternatives) return other.same_batch(*this);
+  return batch_id != 0 && batch_id == other.batch_id;
+}
+
+bool OracleStream::planned_at(std::uint64_t o) const {
+  return std::any_of(repair_planned.begin(), repair_planned.end(),
+                     [o](const auto& r) { return o >= r.first && o < r.second; });
+}
 
 void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r) {
   OracleStream& s = streams_[stream];
   const std::uint64_t id = next_batch_id_++;
   const std::uint32_t size = static_cast<std::uint32_t>(batch.size() + (r.checkpoint_offset ? 1 : 0));
   s.acked.resize(r.first_offset);
-  for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i], false});
-  if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}, false});
+  for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i], false, nullptr});
+  if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}, false, nullptr});
+  for (std::uint64_t o = r.first_offset; o < s.acked.size(); ++o) faults_.forget(stream, o);  // new bytes there
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(r.first_offset), s.maybe.lower_bound(s.next));
 }
 
-void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch) {
+void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch, bool may_have_landed) {
   OracleStream& s = streams_[stream];
   const std::uint64_t id = next_batch_id_++;
+  if (!may_have_landed) return;  // cut back and synced: it must never come back
   // The batch may have reached the disk, with or without a trailing checkpoint: its last
   // data record ends the batch in the first case, the checkpoint in the second.
   const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
-  for (std::uint32_t i = 0; i < n; ++i) s.maybe[s.next + i].push_back(Attempt{id, i, n, false, batch[i], false});
-  s.maybe[s.next + n].push_back(Attempt{id, n, n + 1, true, {}, false});
+  for (std::uint32_t i = 0; i < n; ++i) s.maybe[s.next + i].push_back(Attempt{id, i, n, false, batch[i], false, nullptr});
+  s.maybe[s.next + n].push_back(Attempt{id, n, n + 1, true, {}, false, nullptr});
 }
 
 void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset) {
   OracleStream& s = streams_[stream];
   s.acked.resize(offset);
-  s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false});
+  s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false, nullptr});
+  faults_.forget(stream, offset);
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(offset), s.maybe.end());
 }
 
-void Oracle::checkpoint_failed(std::uint64_t stream) {
+void Oracle::checkpoint_failed(std::uint64_t stream, bool may_have_landed) {
   OracleStream& s = streams_[stream];
-  s.maybe[s.next].push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false});
+  const std::uint64_t id = next_batch_id_++;
+  if (may_have_landed) s.maybe[s.next].push_back(Attempt{id, 0, 1, true, {}, false, nullptr});
 }
 
-std::string Oracle::durable(std::uint64_t stream, std::uint64_t d) {
-  OracleStream& s = streams_[stream];
-  if (d < s.durable) {
-    return fmt::format("stream {}: durable_offset went back from {} to {}", stream, s.durable, d);
+std::string Oracle::after_append(Store& store, std::uint64_t stream, const AppendResult& r, const SyncPolicy& policy) {
+  const OracleStream& s = streams_[stream];
+  const std::uint64_t observed = model_.durable_prefix(stream);
+  const std::uint64_t end = (r.checkpoint_offset ? *r.checkpoint_offset : r.last_offset) + 1;
+  if (policy.mode == SyncMode::always) {
+    if (observed < end) {
+      return fmt::format("stream {}: sync=always, but append {}..{} returned before its records were durable (the "
+                         "filesystem saw them durable up to {})",
+                         stream, r.first_offset, end - 1, observed);
+    }
+    const std::uint64_t claimed = store.durable_offset(stream).value_or(0);
+    if (claimed < end) {
+      return fmt::format("stream {}: sync=always, but durable_offset is {} after append {}..{}", stream, claimed,
+                         r.first_offset, end - 1);
+    }
+  } else if (policy.mode == SyncMode::every && policy.every_records > 0 && s.next - observed >= policy.every_records) {
+    return fmt::format("stream {}: sync=every:{}, but {} records were not durable when append returned", stream,
+                       policy.every_records, s.next - observed);
+  } else if (policy.mode == SyncMode::every && policy.every_bytes > 0 &&
+             model_.frame_bytes(stream, observed, s.next) >= policy.every_bytes) {
+    return fmt::format("stream {}: sync=every:{}b, but {} bytes were not durable when append returned", stream,
+                       policy.every_bytes, model_.frame_bytes(stream, observed, s.next));
   }
-  if (d > s.next) {
-    return fmt::format("stream {}: durable_offset {} is past the next offset {}", stream, d, s.next);
+  return check_claims(store);
+}
+
+std::string Oracle::after_sync(Store& store) {
+  for (auto& [id, s] : streams_) {
+    const std::uint64_t observed = model_.durable_prefix(id);
+    if (observed < s.next) {
+      return fmt::format("stream {}: sync() returned, but records {}..{} were not durable by the filesystem's "
+                         "account",
+                         id, observed, s.next - 1);
+    }
+    const std::uint64_t claimed = store.durable_offset(id).value_or(s.next);
+    if (claimed < s.next) return fmt::format("stream {}: durable_offset is {} after a good sync() of {}", id, claimed, s.next);
   }
-  s.durable = d;
+  return check_claims(store);
+}
+
+std::string Oracle::check_claims(Store& store) {
+  for (std::uint64_t id : store.streams()) {
+    auto claimed = store.durable_offset(id);
+    if (!claimed.ok()) continue;
+    const std::uint64_t observed = model_.durable_prefix(id);
+    if (*claimed > observed) {
+      return fmt::format("stream {}: durable_offset claims {}, but the filesystem saw records durable only up to {}",
+                         id, *claimed, observed);
+    }
+  }
   return {};
-}
-
-std::string Oracle::purge_ok(std::uint64_t stream, const StreamStats& st) {
-  OracleStream& s = streams_[stream];
-  s.purge_in_flight = false;
-  if (st.first_offset < s.first) {
-    return fmt::format("stream {}: purge moved the first offset back from {} to {}", stream, s.first,
-                       st.first_offset);
-  }
-  if (st.next_offset != s.next) {
-    return fmt::format("stream {}: purge changed the next offset from {} to {}", stream, s.next,
-                       st.next_offset);
-  }
-  s.first = st.first_offset;
-  return {};
-}
-
-void Oracle::at_rest(std::uint64_t stream, bool index_file) {
-  OracleStream& s = streams_[stream];
-  (index_file ? s.at_rest_index : s.at_rest_log) = true;
-  s.verified_below = 0;
-}
-
-void Oracle::tampered(std::uint64_t stream, std::uint64_t offset) {
-  OracleStream& s = streams_[stream];
-  s.at_rest_log = true;
-  s.verified_below = 0;
-  s.tampered.push_back(offset);
-}
-
-void Oracle::repair_planned(std::uint64_t stream, const RepairReport& plan) {
-  OracleStream& s = streams_[stream];
-  for (const auto& range : plan.lost_offsets) s.repair_planned.push_back(range);
-}
-
-std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
-  OracleStream& s = streams_[stream];
-  if (done.next_offset < s.next) {
-    return fmt::format("stream {}: repair moved the next offset back from {} to {}", stream, s.next, done.next_offset);
-  }
-  for (const auto& [a, b] : done.lost_offsets) {
-    // Only records injected damage could have touched may go (the stream had damage at rest).
-    if (!s.at_rest_log) return fmt::format("stream {}: repair removed offsets {}..{} with no fault to explain it", stream, a, b - 1);
-    if (s.acked.size() < b) s.acked.resize(static_cast<std::size_t>(b));
-    for (std::uint64_t o = a; o < b; ++o) s.acked[o].removed = true;
-  }
-  if (s.acked.size() < done.next_offset) {
-    const std::size_t from = s.acked.size();
-    s.acked.resize(static_cast<std::size_t>(done.next_offset));
-    for (std::size_t o = from; o < s.acked.size(); ++o) s.acked[o].removed = true;
-  }
-  // Offsets lost at the start of the stream move its first offset, as retention would.
-  for (const auto& [a, b] : done.lost_offsets) {
-    if (a <= s.first && b > s.first) s.first = b;
-  }
-  while (s.first < done.next_offset && s.removed_at(s.first)) ++s.first;  // earlier gaps now lead
-  s.repair_planned.clear();
-  s.next = done.next_offset;
-  s.durable = done.next_offset;
-  s.maybe.clear();
-  s.chain.clear();
-  s.verified_below = 0;
-  return {};
-}
-
-bool Oracle::undetectable_tamper(const OracleStream& s, std::uint64_t offset, std::uint64_t next) {
-  // No link vouches for a record whose successor is gone: the stream's last, or one
-  // before offsets a repair removed.
-  const bool last_link = offset + 1 == next || s.removed_at(offset + 1) || s.planned_at(offset + 1);
-  return last_link && std::find(s.tampered.begin(), s.tampered.end(), offset) != s.tampered.end();
 }
 
 std::uint64_t Oracle::acknowledged_records() const {
@@ -131,244 +126,171 @@ std::uint64_t Oracle::acknowledged_records() const {
   return n;
 }
 
-std::string Oracle::error_allowed(const OracleStream& s, const Error& e, const char* during) const {
-  if (e.code == Errc::corruption && s.at_rest_log) return {};
-  if (e.code == Errc::io_error && swarm_.read_errors) return {};
+bool Oracle::undetectable_tamper(std::uint64_t stream, const OracleStream& s, std::uint64_t offset) const {
+  const Touch* t = faults_.touched(stream, offset);
+  if (t == nullptr || t->how != "tamper") return false;
+  return offset + 1 == s.next || s.removed_at(offset + 1) || s.planned_at(offset + 1);
+}
+
+bool Oracle::finding_explained(const Finding& f) const {
+  if (f.kind == FindingKind::manifest) return faults_.manifest_touched();
+  // A rebuilt manifest has lost the gaps repair recorded: those offsets are "missing".
+  const auto it = streams_.find(f.stream);
+  if (it != streams_.end() && (faults_.manifest_touched() || f.offset < it->second.gaps_forgotten_below)) {
+    bool all_removed = true;
+    for (std::uint64_t o = f.offset; o < std::max(f.end_offset, f.offset + 1) && all_removed; ++o) {
+      all_removed = it->second.removed_at(o) || it->second.planned_at(o);
+    }
+    if (all_removed) return true;
+  }
+  if (f.kind == FindingKind::index) return faults_.file_touched(f.stream, f.segment);
+  return faults_.file_touched(f.stream, f.segment) ||
+         (it != streams_.end() && touched_near(f.stream, it->second, f.offset, std::max(f.end_offset, f.offset + 1)));
+}
+
+// A fault touched a record of [from, to), the record just before or after it (a changed
+// record shows at the next link), or another record of the batch of one of them (a
+// batch with a damaged record is damaged whole).
+bool Oracle::touched_near(std::uint64_t stream, const OracleStream& s, std::uint64_t from, std::uint64_t to) const {
+  if (faults_.any_touched(stream, from > 0 ? from - 1 : 0, to + 1)) return true;
+  for (std::uint64_t t : faults_.touched_offsets(stream)) {
+    if (t >= s.acked.size()) continue;
+    for (std::uint64_t o = from; o < to && o < s.acked.size(); ++o) {
+      if (s.acked[o].same_batch(s.acked[t])) return true;
+    }
+  }
+  return false;
+}
+
+std::string Oracle::read_error_allowed(std::uint64_t stream, const OracleStream& s, std::uint64_t from, const Error& e,
+                                       bool read_error_now, const char* during) const {
+  if (e.code == Errc::not_found && (s.removed_at(from) || s.planned_at(from))) return {};
+  if (e.code == Errc::io_error && (read_error_now || faults_.unreadable(stream))) return {};
+  if (e.code == Errc::corruption && e.offset) {
+    Finding f{stream, e.segment, e.byte_pos.value_or(0), *e.offset, *e.offset + 1, e.message};
+    if (finding_explained(f)) return {};
+  }
   return fmt::format("{} failed with no injected fault to explain it: {}", during, e.to_string());
 }
 
-std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from,
-                               const Result<std::vector<Record>>& r) {
+std::string Oracle::check_read(std::uint64_t stream, std::uint64_t from, const Result<std::vector<Record>>& r,
+                               bool read_error_now) {
+  absorb();
   OracleStream& s = streams_[stream];
-  if (!r.ok() && r.error().code == Errc::not_found && (s.removed_at(from) || s.planned_at(from))) return {};
-  if (!r.ok()) return error_allowed(s, r.error(), "a read");
+  if (!r.ok()) return read_error_allowed(stream, s, from, r.error(), read_error_now, "a read");
   std::uint64_t at = from;
   std::uint64_t last_ts = 0;
   for (const Record& rec : *r) {
     if (rec.offset != at) {
-      return fmt::format("stream {}: read from {} returned offset {} where {} belongs", stream, from,
-                         rec.offset, at);
+      return fmt::format("stream {}: read from {} returned offset {} where {} belongs", stream, from, rec.offset, at);
     }
     if (at >= s.acked.size()) {
-      return fmt::format("stream {}: read returned offset {} past the acknowledged end {}", stream, at,
-                         s.acked.size());
+      return fmt::format("stream {}: read returned offset {} past the acknowledged end {}", stream, at, s.acked.size());
     }
     const Attempt& want = s.acked[at];
-    if (want.removed) {
-      return fmt::format("stream {}: read served offset {}, which repair removed", stream, at);
+    if (want.removed) return fmt::format("stream {}: read served offset {}, which repair removed", stream, at);
+    const bool is_cp = rec.kind == RecordKind::checkpoint;
+    if (!want.accepts(is_cp, rec.payload) && !(want.checkpoint == is_cp && undetectable_tamper(stream, s, at))) {
+      return fmt::format("stream {}: read served wrong bytes at offset {} ({} bytes, expected {})", stream, at,
+                         rec.payload.size(), want.payload.size());
     }
-    if (want.unknown) {
-      ++at;
-      continue;
-    }
-    const bool kind_ok = want.checkpoint == (rec.kind == RecordKind::checkpoint);
-    if (!kind_ok || (!want.checkpoint && rec.payload != want.payload)) {
-      if (kind_ok && undetectable_tamper(s, at, s.next)) {
-        ++at;
-        continue;
-      }
-      return fmt::format("stream {}: read served wrong bytes at offset {} ({} bytes, expected {})",
-                         stream, at, rec.payload.size(), want.payload.size());
-    }
-    if (rec.timestamp_us < last_ts) {
-      return fmt::format("stream {}: timestamps decrease at offset {}", stream, at);
-    }
+    if (rec.timestamp_us < last_ts) return fmt::format("stream {}: timestamps decrease at offset {}", stream, at);
     last_ts = rec.timestamp_us;
     ++at;
   }
   return {};
 }
 
-std::string Oracle::check_verify(const Result<VerifyReport>& r) {
+std::string Oracle::check_verify(const Result<VerifyReport>& r, bool read_error_now) {
+  absorb();
   if (!r.ok()) {
-    if (r.error().code == Errc::io_error && swarm_.read_errors) return {};
+    if (r.error().code == Errc::io_error && read_error_now) return {};
+    if (r.error().code == Errc::io_error && faults_.any_unreadable()) return {};
     return "verify failed: " + r.error().to_string();
   }
   for (const Finding& f : r->findings) {
-    const OracleStream& s = streams_[f.stream];
-    if (!s.at_rest_log && !(s.at_rest_index && f.what.rfind("index sidecar", 0) == 0)) {
-      return "verify reported damage with no injected fault to explain it: " + f.to_string();
+    if (!finding_explained(f)) return "verify reported damage with no injected fault to explain it: " + f.to_string();
+  }
+  return {};
+}
+
+std::string Oracle::check_inspection(Store& inspector, const std::vector<std::uint64_t>& blocked) {
+  absorb();
+  const RecoveryReport& rep = inspector.recovery_report();
+  if (!rep.read_only || !rep.live_writer) return "a read-only open beside a live writer did not say a writer holds the store";
+  std::string why = check_findings(rep);
+  if (!why.empty()) return why;
+  for (const auto& [id, s] : streams_) {
+    if (s.next <= s.first || faults_.stream_touched(id) || std::count(blocked.begin(), blocked.end(), id) > 0) continue;
+    auto st = inspector.stats(id);
+    if (!st.ok()) return fmt::format("stream {} with offsets {}..{} is not seen", id, s.first, s.next - 1);
+    if (st->next_offset != s.next || (!s.purge_in_flight && st->first_offset != s.first)) {
+      return fmt::format("stream {}: sees offsets {}..{} where the writer holds {}..{}", id, st->first_offset,
+                         st->next_offset, s.first, s.next);
     }
   }
   return {};
 }
 
-std::string Oracle::check_recovery(Store& store, bool full) {
-  const RecoveryReport& rep = store.recovery_report();
-  for (const Finding& f : rep.damage) {
-    if (f.kind == FindingKind::manifest) {
-      if (!manifest_fault_) return "the manifest was rebuilt with no fault to explain it: " + f.to_string();
-      // Rebuilt from the segments: what only the manifest knew (recovery points) is gone,
-      // so durable records hit at rest may now be cut as a torn tail.
-      for (auto& [id, os] : streams_) os.at_rest_log = os.at_rest_log || os.durable > 0;
-      manifest_fault_ = false;  // found and rebuilt
-      continue;
-    }
-    if (!streams_[f.stream].at_rest_log) {
-      return "recovery reported damage with no injected fault to explain it: " + f.to_string();
-    }
-    if (f.what.rfind("segment header is invalid", 0) == 0) streams_[f.stream].header_damaged = true;
-  }
-  for (const std::string& idx : rep.invalid_indexes) {
-    auto id = format::parse_stream_dir_name(idx.substr(0, idx.find('/')));
-    const OracleStream& s = streams_[id.value_or(0)];
-    if (!s.at_rest_index && !s.at_rest_log) {
-      return "an index sidecar was torn (it is replaced atomically) with no fault at rest: " + idx;
-    }
-  }
-  for (std::uint64_t id : store.streams()) {
-    if (!streams_.count(id)) streams_[id];  // created by an append that then failed
-  }
-  for (auto& [id, s] : streams_) {
-    std::string failure = check_stream_recovery(store, id, s, full);
-    if (!failure.empty()) return failure;
+std::string Oracle::check_time_lookup(std::uint64_t stream, std::uint64_t t, std::uint64_t from, std::uint64_t at) const {
+  if (at > from) return fmt::format("stream {}: offset_for_time({}) returned {}, past record {} of that time", stream, t, at, from);
+  const Placement* before = at > 0 ? model_.placement(stream, at - 1) : nullptr;
+  const auto it = streams_.find(stream);
+  const bool held = it != streams_.end() && at > it->second.first && !it->second.removed_at(at - 1);
+  if (before && held && before->timestamp_us >= t) {
+    return fmt::format("stream {}: offset_for_time({}) returned {}, but record {} before it was written with timestamp {}",
+                       stream, t, at, at - 1, before->timestamp_us);
   }
   return {};
 }
 
-std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s, bool full) {
-  const std::uint64_t durable = s.durable;
-  auto st = store.stats(id);
-  if (!st.ok()) {
-    if (durable > 0) return fmt::format("stream {} with {} durable records vanished", id, durable);
-    OracleStream fresh;
-    fresh.at_rest_log = s.at_rest_log;
-    fresh.at_rest_index = s.at_rest_index;
-    s = std::move(fresh);
-    return {};
-  }
-  const std::uint64_t first = st->first_offset;
-  const std::uint64_t next = st->next_offset;
-  // A repair cut short may or may not have moved the first offset past what it planned.
-  bool repair_moved_first = first > s.first;
-  for (std::uint64_t o = s.first; o < first && repair_moved_first; ++o) {
-    repair_moved_first = s.planned_at(o) || s.removed_at(o);
-  }
-  if (first < s.first || (!s.purge_in_flight && first != s.first && !repair_moved_first)) {
-    return fmt::format("stream {}: first retained offset {} after recovery, expected {}", id, first, s.first);
-  }
-  if (next < durable) {
-    // Durable records may be lost only to injected damage at rest, and with sync=always
-    // only the last batch (later batches would prove the damaged range durable).
-    bool allowed = s.at_rest_log;
-    if (allowed && swarm_.sync == "always") {
-      for (std::uint64_t o = next; o < durable; ++o) {
-        allowed = allowed && s.acked[o].batch_id == s.acked[next].batch_id;
-      }
-    }
-    if (!allowed) {
-      return fmt::format("stream {}: durable records {}..{} lost (recovered up to {})", id, next,
-                         durable - 1, next);
-    }
-    SOMETIMES(true, "durable records lost to injected damage were reported, not served");
-  }
+void Oracle::repair_planned(std::uint64_t stream, const RepairReport& plan) {
+  OracleStream& s = streams_[stream];
+  for (const auto& range : plan.lost_offsets) s.repair_planned.push_back(range);
+}
 
-  // Read back from `start`: below it, records were matched at an earlier recovery and no
-  // fault at rest has touched the stream since.
-  const std::uint64_t start =
-      full ? first : std::max(first, std::min({s.verified_below, durable, next}));
-  std::vector<Attempt> survived;
-  survived.reserve(static_cast<std::size_t>(next));
-  std::copy(s.acked.begin(), s.acked.begin() + static_cast<long>(std::min<std::uint64_t>(start, s.acked.size())),
-            std::back_inserter(survived));
-  survived.resize(static_cast<std::size_t>(start));
-  if (s.chain.size() > start) s.chain.resize(static_cast<std::size_t>(start));
-  bool chain_known = s.chain.size() == start;
-  const Attempt* last_match = nullptr;
-  std::uint64_t at = start;
-  int errors = 0;
-  while (at < next) {
-    auto r = store.read(id, at, 64 * 1024);
-    if (!r.ok() && r.error().code == Errc::not_found && (s.removed_at(at) || s.planned_at(at))) {
-      Attempt gone;
-      gone.removed = true;  // repair removed it (or finished removing it at this recovery)
-      survived.push_back(gone);
-      chain_known = false;
-      last_match = nullptr;
-      ++at;
-      continue;
-    }
-    if (!r.ok()) {
-      std::string why = error_allowed(s, r.error(), "a read after recovery");
-      if (!why.empty()) return fmt::format("stream {} offset {}: {}", id, at, why);
-      if (++errors > static_cast<int>(next - first) + 10) {
-        return fmt::format("stream {}: reads after recovery keep failing", id);
-      }
-      Attempt unreadable;
-      if (at < durable && at < s.acked.size()) {
-        unreadable = s.acked[at];  // durable: its content is known
-      } else {
-        unreadable.unknown = true;  // maybe written: the model cannot know what survived
-      }
-      survived.push_back(unreadable);
-      chain_known = false;
-      last_match = nullptr;  // an unreadable record says nothing about batch ends
-      ++at;  // the damaged record cannot be checked; the next read restarts past it
-      continue;
-    }
-    for (const Record& rec : *r) {
-      const std::uint64_t o = rec.offset;
-      if (o != at) return fmt::format("stream {}: recovered offsets jump from {} to {}", id, at, o);
-      const bool is_cp = rec.kind == RecordKind::checkpoint;
-      auto matches = [&](const Attempt& a) {
-        return a.unknown || (a.checkpoint == is_cp && (is_cp || a.payload == rec.payload));
-      };
-      const Attempt* match = nullptr;
-      if (o < s.acked.size() && matches(s.acked[o])) match = &s.acked[o];
-      if (!match && o < s.acked.size() && undetectable_tamper(s, o, next)) match = &s.acked[o];
-      if (o < s.acked.size() && s.acked[o].removed) {
-        return fmt::format("stream {}: recovered record {} came back after repair removed it", id, o);
-      }
-      if (o < durable && !match) {
-        return fmt::format("stream {}: durable record {} came back with wrong bytes", id, o);
-      }
-      if (!match && o >= durable) {
-        auto it = s.maybe.find(o);
-        if (it != s.maybe.end()) {
-          for (const Attempt& a : it->second) {
-            if (matches(a)) {
-              match = &a;
-              break;
-            }
-          }
-        }
-      }
-      if (!match) return fmt::format("stream {}: recovered record {} was never written", id, o);
-      if (is_cp) {
-        auto cp = format::decode_checkpoint(rec.payload);
-        if (!cp || cp->record_count != o) {
-          return fmt::format("stream {}: checkpoint {} has a malformed payload", id, o);
-        }
-        const bool prev_known = chain_known && s.chain.size() == o;
-        if (prev_known && !s.header_damaged && cp->chain_hash != (o == 0 ? kZeroHash : s.chain.back())) {
-          return fmt::format("stream {}: checkpoint {} disagrees with the chain the oracle computed", id, o);
-        }
-      }
-      if (chain_known && s.chain.size() == o) {
-        const ChainHash& prev = o == 0 ? kZeroHash : s.chain.back();
-        s.chain.push_back(hasher_.next(prev, o, rec.kind, rec.timestamp_us, rec.payload));
-      } else {
-        chain_known = false;
-      }
-      survived.push_back(*match);
-      last_match = match->unknown ? nullptr : &survived.back();
-      ++at;
-    }
+// Only what a fault touched may go, and the other records of its batch (a batch stays
+// whole or goes), and what was never durable (or was removed before).
+std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
+  absorb();
+  OracleStream& s = streams_[stream];
+  if (done.next_offset < s.next) {
+    return fmt::format("stream {}: repair moved the next offset back from {} to {}", stream, s.next, done.next_offset);
   }
-  if (next > durable && last_match != nullptr && last_match->index + 1 != last_match->batch_size) {
-    return fmt::format("stream {}: recovery kept part of a batch (record {} of {} at offset {})", id,
-                       last_match->index + 1, last_match->batch_size, next - 1);
+  const std::vector<std::uint64_t> touched = faults_.touched_offsets(stream);
+  auto batch_mate = [&](std::uint64_t o) {
+    return o < s.acked.size() && std::any_of(touched.begin(), touched.end(), [&](std::uint64_t t) {
+             return t < s.acked.size() && s.acked[t].same_batch(s.acked[o]);
+           });
+  };
+  for (const auto& [a, b] : done.lost_offsets) {
+    for (std::uint64_t o = a; o < b; ++o) {
+      const bool never_durable = (o >= s.recovered_durable && o < s.recovered_next) || o >= model_.durable_prefix(stream);
+      const bool forgiven = s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable;
+      if (!forgiven) return fmt::format("stream {}: repair removed offset {}, which no fault touched", stream, o);
+    }
+    if (s.acked.size() < b) s.acked.resize(static_cast<std::size_t>(b));
+    for (std::uint64_t o = a; o < b; ++o) {
+      s.acked[o].removed = true;
+      faults_.forget(stream, o);
+    }
+    model_.skip(stream, a, b);
   }
-  if (next > durable) SOMETIMES(true, "recovery kept records that were written but not yet durable");
-  s.acked = std::move(survived);
+  if (s.acked.size() < done.next_offset) {
+    const std::size_t from = s.acked.size();
+    s.acked.resize(static_cast<std::size_t>(done.next_offset));
+    for (std::size_t o = from; o < s.acked.size(); ++o) s.acked[o].removed = true;
+    model_.skip(stream, from, done.next_offset);
+  }
+  for (const auto& [a, b] : done.lost_offsets) {
+    if (a <= s.first && b > s.first) s.first = b;  // lost at the start: the first offset moves, as retention's
+  }
+  while (s.first < done.next_offset && s.removed_at(s.first)) ++s.first;
   s.repair_planned.clear();
+  s.next = s.durable = done.next_offset;
   s.maybe.clear();
-  s.next = next;
-  s.durable = next;  // recovery syncs what it keeps
-  s.first = first;
-  s.purge_in_flight = false;
-  if (!chain_known) s.chain.clear();
-  s.verified_below = errors == 0 ? next : 0;
+  s.chain.clear();
+  s.verified_below = 0;
   return {};
 }
 

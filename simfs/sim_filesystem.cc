@@ -75,6 +75,23 @@ void apply_op(Bytes& image, const PendingOp& op) {
   }
 }
 
+// Applies a random subset of a write's sector-sized pieces to `image` (a torn write);
+// returns which pieces were kept, '1' or '0' each.
+std::string apply_torn(Bytes& image, const PendingOp& op, std::uint64_t sector, Prng& prng) {
+  std::string kept;
+  const std::uint64_t end = op.pos + op.data.size();
+  for (std::uint64_t s = op.pos / sector * sector; s < end; s += sector) {
+    const std::uint64_t a = std::max(s, op.pos);
+    const std::uint64_t b = std::min(s + sector, end);
+    const bool keep = prng.coin();
+    kept += keep ? '1' : '0';
+    if (keep) {
+      apply_write(image, a, ByteView(op.data).subspan(static_cast<std::size_t>(a - op.pos), static_cast<std::size_t>(b - a)));
+    }
+  }
+  return kept;
+}
+
 Result<std::string> normalize(const std::string& path) {
   std::string out;
   std::size_t i = 0;
@@ -214,6 +231,18 @@ class SimFile final : public File {
       done("ENOSPC");
       return fs_error(Errc::no_space, "pwrite: no space left on device", path_);
     }
+    if (fs_.disk_full_ && byte_pos + src.size() > node.current.size()) {
+      // A full disk: bytes over existing ones still fit, new ones do not.
+      const std::size_t k = byte_pos < node.current.size() ? static_cast<std::size_t>(node.current.size() - byte_pos) : 0;
+      fs_.log_fault(FaultFamily::no_space, path_, byte_pos + k, src.size() - k, "disk full");
+      if (k == 0) {
+        done("ENOSPC (disk full)");
+        return fs_error(Errc::no_space, "pwrite: no space left on device", path_);
+      }
+      write(node, byte_pos, src.first(k));
+      done(fmt::format("{} (short, disk full)", k));
+      return k;
+    }
     if (cfg.write_errors && !src.empty() && fs_.prng_.chance_ppm(cfg.write_error_ppm)) {
       if (fs_.prng_.chance_ppm(cfg.write_no_space_ppm)) {
         std::size_t k = static_cast<std::size_t>(fs_.prng_.below(src.size()));
@@ -238,6 +267,12 @@ class SimFile final : public File {
       at = (fs_.prng_.coin() || byte_pos < shift) ? byte_pos + shift : byte_pos - shift;
       fs_.log_fault(FaultFamily::misdirected_write, path_, at, src.size(),
                     fmt::format("meant for byte {}", byte_pos));
+      FaultRecord& rec = fs_.faults_.back();
+      rec.size_before = node.current.size();
+      if (at < node.current.size()) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), node.current.size() - at));
+        rec.overwritten.assign(node.current.begin() + static_cast<long>(at), node.current.begin() + static_cast<long>(at + n));
+      }
     }
     write(node, at, src);
     done(std::to_string(src.size()));
@@ -272,15 +307,17 @@ class SimFile final : public File {
     const SimConfig& cfg = fs_.config_;
     if (cfg.fsync_failures && fs_.prng_.chance_ppm(cfg.fsync_failure_ppm)) {
       // Linux: the error is reported once, the dirty pages are marked clean, and the
-      // data may or may not have reached the disk. Decide each write's fate now.
+      // data may or may not have reached the disk, or only some of its sectors. Decide
+      // each write's fate now: kept, lost or torn.
       std::string fates;
       for (const PendingOp& op : node.pending) {
-        bool reached = fs_.prng_.coin();
-        if (reached) apply_op(node.durable, op);
-        fates += reached ? 'K' : 'L';
+        const std::uint64_t fate = op.is_write ? fs_.prng_.below(3) : fs_.prng_.below(2);
+        if (fate == 0) apply_op(node.durable, op);
+        if (fate == 2) (void)apply_torn(node.durable, op, cfg.sector_bytes, fs_.prng_);
+        fates += "KLT"[fate];
       }
       node.pending.clear();
-      fs_.log_fault(FaultFamily::fsync_failure, path_, 0, 0, "pending kept/lost: " + fates);
+      fs_.log_fault(FaultFamily::fsync_failure, path_, 0, 0, "pending kept/lost/torn: " + fates);
       fs_.trace_line(fmt::format("sync {} -> EIO", path_));
       return fs_error(Errc::io_error, "fdatasync EIO", path_);
     }
@@ -375,7 +412,7 @@ Status SimFileSystem::begin_op(const char* name, const std::string& path, bool i
 
 void SimFileSystem::log_fault(FaultFamily f, const std::string& path, std::uint64_t pos,
                               std::uint64_t len, std::string detail) {
-  faults_.push_back(FaultRecord{now_us(), f, path, pos, len, std::move(detail)});
+  faults_.push_back(FaultRecord{now_us(), f, path, pos, len, std::move(detail), {}, 0});
   trace_line("FAULT " + faults_.back().to_string());
 }
 
@@ -645,20 +682,8 @@ void SimFileSystem::crash() {
         apply_op(node.durable, op);
         continue;
       }
-      std::string kept;
       if (torn) {
-        // Keep a random subset of the write's sector-sized pieces.
-        for (std::uint64_t s = op.pos / sector * sector; s < end; s += sector) {
-          std::uint64_t a = std::max(s, op.pos);
-          std::uint64_t b = std::min(s + sector, end);
-          bool keep = prng_.coin();
-          kept += keep ? '1' : '0';
-          if (keep) {
-            apply_write(node.durable, a,
-                        ByteView(op.data).subspan(static_cast<std::size_t>(a - op.pos),
-                                                  static_cast<std::size_t>(b - a)));
-          }
-        }
+        const std::string kept = apply_torn(node.durable, op, sector, prng_);
         log_fault(FaultFamily::torn_write, path, op.pos, op.data.size(), "sectors kept " + kept);
       } else {
         log_fault(FaultFamily::lost_write, path, op.pos, op.data.size(), "write dropped");
@@ -761,6 +786,32 @@ std::optional<Bytes> SimFileSystem::durable_contents(const std::string& raw) con
   auto it = impl_->dur.find(*path);
   if (it == impl_->dur.end() || it->second.is_dir) return std::nullopt;
   return impl_->inodes.at(it->second.inode).durable;
+}
+
+const Bytes* SimFileSystem::current_view(const std::string& raw) const {
+  auto path = normalize(raw);
+  if (!path.ok()) return nullptr;
+  auto it = impl_->cur.find(*path);
+  if (it == impl_->cur.end() || it->second.is_dir) return nullptr;
+  return &impl_->inodes.at(it->second.inode).current;
+}
+
+bool SimFileSystem::visible(const std::string& raw) const {
+  auto path = normalize(raw);
+  return path.ok() && impl_->cur.count(*path) > 0;
+}
+
+bool SimFileSystem::durable_entry(const std::string& raw) const {
+  auto path = normalize(raw);
+  return path.ok() && impl_->dur.count(*path) > 0;
+}
+
+std::vector<std::string> SimFileSystem::visible_files(const std::string& prefix) const {
+  std::vector<std::string> out;
+  for (auto it = impl_->cur.lower_bound(prefix); it != impl_->cur.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    if (!it->second.is_dir) out.push_back(it->first);
+  }
+  return out;
 }
 
 std::optional<Bytes> SimFileSystem::current_contents(const std::string& raw) const {

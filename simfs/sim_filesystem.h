@@ -83,6 +83,9 @@ struct FaultRecord {
   std::uint64_t byte_pos = 0;  // first byte affected (0 for directory faults)
   std::uint64_t len = 0;       // bytes affected
   std::string detail;
+  // A misdirected write: the bytes it overwrote where it landed, and the file's size before.
+  Bytes overwritten;
+  std::uint64_t size_before = 0;
   std::string to_string() const;
 };
 
@@ -121,6 +124,10 @@ class SimFileSystem final : public FileSystem {
   const std::string& power_off_op() const { return power_off_op_; }
   // Replaces every sector that fails reads for good (an operator swapping the disk).
   void clear_sticky_read_errors();
+  // A full disk, until switched off: a pwrite gets ENOSPC for every byte past the file's
+  // current size (bytes over existing ones still land: a short write). Not an operation.
+  void set_disk_full(bool full) { disk_full_ = full; }
+  bool disk_full() const { return disk_full_; }
 
   // ---- faults at rest
   // Flips one bit of durable data; returns false when byte_pos is past the durable size.
@@ -138,6 +145,15 @@ class SimFileSystem final : public FileSystem {
   std::optional<Bytes> durable_contents(const std::string& path) const;
   // The contents the process sees.
   std::optional<Bytes> current_contents(const std::string& path) const;
+  // The same without a copy: valid until the next operation on the filesystem.
+  const Bytes* current_view(const std::string& path) const;
+  // Whether the process sees a file or directory at path / whether a crash now would keep
+  // its entry. Inspection for the simulator: not an operation (no latency, no trace, not
+  // a crash point).
+  bool visible(const std::string& path) const;
+  bool durable_entry(const std::string& path) const;
+  // Paths of the files the process sees under `prefix`, sorted (inspection, as above).
+  std::vector<std::string> visible_files(const std::string& prefix) const;
   // Bytes of a file written since its last good sync (0 when none).
   std::uint64_t ops() const { return ops_; }
 
@@ -168,6 +184,7 @@ class SimFileSystem final : public FileSystem {
   std::uint64_t ops_ = 0;
   std::uint64_t power_off_at_ = 0;  // 0: not armed
   bool powered_off_ = false;
+  bool disk_full_ = false;
   std::string power_off_op_;
   std::uint64_t generation_ = 0;    // bumped at every crash; older Files are dead
   std::set<std::string> locks_;     // paths locked now

@@ -59,6 +59,44 @@ TEST_CASE("H2: an invalid segment header is damage; its records stay readable th
   CHECK(s->verify()->clean());
 }
 
+TEST_CASE("H2: an invalid header on the active segment blocks appends until repair") {
+  // Found by the simulator: appends went on from an anchor read out of the damaged header.
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  const std::uint64_t active = bases.back();
+  Bytes f = env.read(env.seg(1, active));
+  f[34] ^= 0x10;  // inside the anchor: the header CRC no longer matches
+  env.write(env.seg(1, active), f);
+  auto s = env.open();
+  const RecoveryReport& rep = s->recovery_report();
+  REQUIRE(rep.blocked_streams == std::vector<std::uint64_t>{1});
+  CHECK(s->append(1, payload_for(1, 999)).error().code == Errc::corruption);
+  const std::uint64_t next = s->stats(1)->next_offset;
+  auto r = s->repair(1);
+  REQUIRE(r.ok());
+  CHECK(r->lost_offsets.empty());
+  auto a = s->append(1, payload_for(1, next));
+  REQUIRE(a.ok());
+  CHECK(a->first_offset == next);
+  CHECK(s->verify()->clean());
+}
+
+TEST_CASE("H2: once retention removes a segment whose header was damaged, verify no longer reports it") {
+  // Found by the simulator: what open found in a segment stayed in verify's report after
+  // purge had removed the segment.
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases[0]));
+  f[20] ^= 0xff;
+  env.write(env.seg(1, bases[0]), f);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().damage.size() == 1);
+  REQUIRE(s->purge(1, PurgeOptions{.older_than_us = {}, .max_total_bytes = 1})->segments_removed == bases.size() - 1);
+  auto v = s->verify();
+  REQUIRE(v.ok());
+  CHECK(v->clean());
+}
+
 TEST_CASE("H3: an anchor that does not continue the chain is damage") {
   RecoveryEnv env;
   auto bases = three_segments(env);
@@ -136,6 +174,28 @@ TEST_CASE("S4: a checkpoint entry that lies with a valid CRC never fails a read 
   CHECK(r->front().offset == lie.offset + 1);
   REQUIRE(s->recovery_report().invalid_indexes.size() == 1);
   CHECK(format::decode_index(env.read(env.idx(1, bases[0])), "idx")->checkpoints[1].byte_pos == lie.byte_pos);
+}
+
+TEST_CASE("S4: repair rewrites a lying sidecar from the log, not from the lie") {
+  // Found by the simulator: repair rewrote the sidecar from the hints it had just loaded,
+  // which were the lie itself, and verify went on reporting it.
+  RecoveryEnv env;
+  env.options.checkpoint_interval = 5;
+  auto bases = three_segments(env);
+  auto sum = format::decode_index(env.read(env.idx(1, bases[0])), "idx").value();
+  REQUIRE(sum.entries.size() >= 3);
+  const format::IndexEntry truth = sum.entries[2];
+  sum.entries[2].byte_pos += 1;
+  env.write(env.idx(1, bases[0]), format::encode_index(sum));
+  auto s = env.open();
+  auto v = s->verify(1);
+  REQUIRE(v.ok());
+  REQUIRE_FALSE(v->clean());
+  REQUIRE(s->repair(1).ok());
+  v = s->verify(1);
+  REQUIRE(v.ok());
+  CHECK(v->clean());
+  CHECK(format::decode_index(env.read(env.idx(1, bases[0])), "idx")->entries[2].byte_pos == truth.byte_pos);
 }
 
 TEST_CASE("A1, A2: after a clean close the active segment's size is known exactly") {

@@ -1,10 +1,9 @@
 // Unit tests of the simulator's pieces: PRNG range reduction, swarm derivation and
-// overrides, the oracle's judgements, and same-seed determinism in one process.
+// overrides, and same-seed determinism in one process (the oracle: oracle_test.cc).
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
-#include "sim/oracle.h"
 #include "sim/simulation.h"
 #include "sim/swarm.h"
 #include "simfs/prng.h"
@@ -56,28 +55,6 @@ TEST_CASE("swarm configurations are a function of the seed and can be overridden
   CHECK_FALSE(w.set("streams", "x").empty());
   CHECK_FALSE(w.set("no_such_key", "1").empty());
   for (const auto& [k, v] : w.fields()) CHECK(w.set(k, v).empty());  // every printed value parses
-}
-
-TEST_CASE("the oracle flags wrong bytes and unexplained corruption, and accepts explained ones") {
-  Swarm w;
-  Oracle o(w);
-  AppendResult r;
-  r.first_offset = 0;
-  r.last_offset = 1;
-  o.append_ok(1, {to_bytes("a"), to_bytes("b")}, r);
-  std::vector<Record> good = {Record{0, 5, RecordKind::data, to_bytes("a")}, Record{1, 5, RecordKind::data, to_bytes("b")}};
-  CHECK(o.check_read(1, 0, good).empty());
-  std::vector<Record> wrong = {Record{0, 5, RecordKind::data, to_bytes("x")}};
-  CHECK(o.check_read(1, 0, wrong).find("wrong bytes") != std::string::npos);
-  std::vector<Record> skipped = {Record{1, 5, RecordKind::data, to_bytes("b")}};
-  CHECK_FALSE(o.check_read(1, 0, skipped).empty());
-  Error corrupt = make_error(Errc::corruption, "frame CRC32C mismatch");
-  CHECK_FALSE(o.check_read(1, 0, corrupt).empty());
-  o.at_rest(1, false);
-  CHECK(o.check_read(1, 0, corrupt).empty());
-  CHECK_FALSE(o.durable(1, 3).empty());  // past the end
-  CHECK(o.durable(1, 2).empty());
-  CHECK_FALSE(o.durable(1, 1).empty());  // went back
 }
 
 TEST_CASE("a seed runs the same way twice in one process") {

@@ -228,25 +228,90 @@ TEST_CASE("read errors: transient ones fail once, sticky ones keep failing") {
   }
 }
 
-TEST_CASE("fsync failure: reported once; the unsynced data may or may not survive") {
-  std::set<bool> survived;
-  for (std::uint64_t seed = 1; seed <= 32; ++seed) {
+TEST_CASE("fsync failure: reported once; the unsynced data survives, is lost or is torn") {
+  std::set<std::string> outcomes;
+  for (std::uint64_t seed = 1; seed <= 64; ++seed) {
     SimConfig cfg;
+    cfg.sector_bytes = 512;
     SimFileSystem fs(cfg, seed);
     auto f = durable_file(fs, fill(10, 'a'));
-    REQUIRE(write_all(*f, 10, fill(10, 'b')).ok());
+    REQUIRE(write_all(*f, 1024, fill(1024, 'b')).ok());  // two sectors
     fs.mutable_config().fsync_failures = true;
     fs.mutable_config().fsync_failure_ppm = 1'000'000;
     CHECK(f->sync().error().code == Errc::io_error);
     fs.mutable_config().fsync_failures = false;
     CHECK(f->sync().ok());  // Linux reports the error once; this does not make it durable
-    CHECK(contents(fs, "/d/f").size() == 20);  // the page cache still shows it
+    CHECK(contents(fs, "/d/f").size() == 2048);  // the page cache still shows it
     fs.crash();
     Bytes c = contents(fs, "/d/f");
-    survived.insert(c.size() == 20);
+    c.resize(2048, 0);
+    const bool first = c[1024] == 'b';
+    const bool second = c[1536] == 'b';
+    outcomes.insert(first && second ? "kept" : !first && !second ? "lost" : "torn");
     CHECK(fs.fault_count(FaultFamily::fsync_failure) == 1);
   }
-  CHECK(survived == std::set<bool>{true, false});
+  CHECK(outcomes == std::set<std::string>{"kept", "lost", "torn"});
+}
+
+TEST_CASE("a full disk refuses new bytes until it is freed; bytes over existing ones land") {
+  SimConfig cfg;
+  SimFileSystem fs(cfg, 7);
+  auto f = durable_file(fs, fill(10, 'a'));
+  fs.set_disk_full(true);
+  CHECK(f->pwrite(10, fill(5, 'b')).error().code == Errc::no_space);
+  auto short_write = f->pwrite(8, fill(5, 'c'));  // 2 bytes fit over existing ones
+  REQUIRE(short_write.ok());
+  CHECK(*short_write == 2);
+  CHECK(f->pwrite(0, fill(4, 'd')).ok());
+  CHECK(f->pwrite(10, fill(1, 'e')).error().code == Errc::no_space);
+  CHECK(contents(fs, "/d/f").size() == 10);
+  fs.set_disk_full(false);
+  CHECK(f->pwrite(10, fill(5, 'b')).ok());
+  CHECK(contents(fs, "/d/f").size() == 15);
+  CHECK(fs.fault_count(FaultFamily::no_space) == 3);
+}
+
+TEST_CASE("directory fsync failure: an in-order prefix reaches the disk; the rest may be lost for good") {
+  // Three creates in one directory, its fsync fails. Each later outcome must keep a prefix
+  // in order or skip ones that were lost for good: a later successful sync_dir never
+  // writes a lost one, although the process still sees all three until the crash.
+  std::set<std::string> outcomes;
+  for (std::uint64_t seed = 1; seed <= 64; ++seed) {
+    SimFileSystem fs(SimConfig{}, seed);
+    REQUIRE(fs.mkdir("/d").ok());
+    REQUIRE(fs.sync_dir("/").ok());
+    for (const char* name : {"/d/a", "/d/b", "/d/c"}) REQUIRE(fs.open(name, OpenOptions{.create = true}).ok());
+    fs.mutable_config().fsync_failures = true;
+    fs.mutable_config().fsync_failure_ppm = 1'000'000;
+    CHECK(fs.sync_dir("/d").error().code == Errc::io_error);
+    fs.mutable_config().fsync_failures = false;
+    CHECK(fs.list_dir("/d")->size() == 3);
+    CHECK(fs.sync_dir("/d").ok());  // does not rescue a lost one
+    fs.crash();
+    std::string kept;
+    for (const std::string& n : fs.list_dir("/d").value()) kept += n.substr(0, 1);
+    outcomes.insert(kept);
+  }
+  CHECK(outcomes.count("abc") == 1);
+  CHECK(outcomes.count("") == 1);
+  CHECK(outcomes.size() >= 5);  // prefixes, and later ones kept or lost independently
+}
+
+TEST_CASE("rmdir removes an empty directory, durable after sync_dir of its parent") {
+  SimFileSystem fs(SimConfig{}, 1);
+  REQUIRE(fs.mkdir("/d").ok());
+  REQUIRE(fs.mkdir("/d/e").ok());
+  REQUIRE(fs.sync_dir("/").ok());
+  REQUIRE(fs.sync_dir("/d").ok());
+  REQUIRE(fs.open("/d/e/f", OpenOptions{.create = true}).ok());
+  CHECK(fs.rmdir("/d/e").error().code == Errc::invalid_argument);  // not empty
+  REQUIRE(fs.unlink("/d/e/f").ok());
+  REQUIRE(fs.rmdir("/d/e").ok());
+  CHECK_FALSE(fs.exists("/d/e").value());
+  CHECK(fs.rmdir("/d/e").error().code == Errc::not_found);
+  REQUIRE(fs.sync_dir("/d").ok());
+  fs.crash();
+  CHECK_FALSE(fs.exists("/d/e").value());
 }
 
 TEST_CASE("write errors: EIO writes nothing; out of space is a short write then ENOSPC") {

@@ -1,0 +1,292 @@
+#include "sim/durability.h"
+
+#include <algorithm>
+
+namespace cairn::sim {
+namespace {
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? std::string("/") : path.substr(0, slash);
+}
+
+std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// The stream of a segment file (also its .tmp copy or .staged piece), from its directory.
+std::optional<std::uint64_t> segment_stream(const std::string& path) {
+  const std::string name = name_of(path);
+  if (name.rfind("seg-", 0) != 0 || name.size() < 28 || name.compare(24, 4, ".log") != 0) return std::nullopt;
+  if (name.size() > 28 && name.compare(28, 4, ".tmp") != 0 && name.compare(28, 7, ".staged") != 0) return std::nullopt;
+  return rules::stream_of_dir(name_of(parent_of(path)));
+}
+
+}  // namespace
+
+void RangeSet::add(std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
+  auto it = ranges_.upper_bound(from);
+  if (it != ranges_.begin() && std::prev(it)->second >= from) {
+    --it;
+    from = it->first;
+  }
+  while (it != ranges_.end() && it->first <= to) {
+    to = std::max(to, it->second);
+    it = ranges_.erase(it);
+  }
+  ranges_[from] = to;
+}
+
+void RangeSet::remove(std::uint64_t from, std::uint64_t to) {
+  if (from >= to) return;
+  auto it = ranges_.upper_bound(from);
+  if (it != ranges_.begin()) --it;
+  while (it != ranges_.end() && it->first < to) {
+    const std::uint64_t a = it->first;
+    const std::uint64_t b = it->second;
+    it = ranges_.erase(it);
+    if (a < from) ranges_[a] = std::min(b, from);
+    if (b > to) ranges_[to] = b;
+  }
+}
+
+bool RangeSet::intersects(std::uint64_t from, std::uint64_t to) const {
+  auto it = ranges_.upper_bound(from);
+  if (it != ranges_.begin() && std::prev(it)->second > from) return true;
+  return it != ranges_.end() && it->first < to;
+}
+
+void RangeSet::merge(const RangeSet& other) {
+  for (const auto& [a, b] : other.ranges_) add(a, b);
+}
+
+DurabilityModel::FileState& DurabilityModel::file(const std::string& path) { return files_[path]; }
+
+DurabilityModel::Entry& DurabilityModel::dir_entry(const std::string& dir) {
+  return dirs_.try_emplace(dir, Entry::durable).first->second;
+}
+
+void DurabilityModel::pending_in(const std::string& dir, const std::string& path) { pending_[dir].push_back(path); }
+
+void DurabilityModel::opened(const std::string& path, fs::OpenOptions options, bool created) {
+  if (created) {
+    ++mutations_;
+    files_[path] = FileState{Entry::pending, {}, {}, 0, {}};
+    pending_in(parent_of(path), path);
+  }
+  if (options.truncate) {
+    ++mutations_;
+    FileState& f = file(path);
+    f.unsynced.add(0, UINT64_MAX);
+    f.tail.clear();
+    forget_placements(path, 0);
+  }
+}
+
+void DurabilityModel::wrote(const std::string& path, std::uint64_t byte_pos, ByteView data, std::size_t written) {
+  ++mutations_;
+  FileState& f = file(path);
+  f.unsynced.add(byte_pos, byte_pos + written);
+  f.lost.remove(byte_pos, byte_pos + written);
+  place_frames(path, byte_pos, data.first(written));
+}
+
+// The frames of `data` (written at byte `pos` of a file) from `at` on: valid ones placed,
+// damaged ones (a copy of damaged bytes: the CRC fails) stepped over by their length.
+DurabilityModel::Parsed DurabilityModel::parse(const std::string& path, std::uint64_t pos, ByteView data,
+                                               std::uint64_t at) const {
+  Parsed out;
+  while (auto fields = rules::frame_fields(data, at, max_record_bytes_)) {
+    if (auto frame = rules::frame_at(data, at, max_record_bytes_)) {
+      out.frames.emplace_back(frame->offset, Placement{path, pos + at, frame->bytes, frame->timestamp_us});
+    }
+    at += fields->bytes;
+  }
+  out.rest = at;
+  return out;
+}
+
+// Places the frames a write carried. A batch is one write of whole frames; a copy comes in
+// chunks (and a short write in pieces) that may end inside a frame, whose start is kept to
+// join the next write. Whether the next write continues it or starts afresh (the kept
+// start was damage, not a frame) is decided by which reading places more frames.
+void DurabilityModel::place_frames(const std::string& path, std::uint64_t pos, ByteView data) {
+  const auto stream = segment_stream(path);
+  if (!stream) return;
+  FileState& f = file(path);
+  const std::uint64_t at = pos == 0 ? rules::kHeaderBytes : 0;  // a whole file from its header on
+  if (pos + at < rules::kHeaderBytes || at > data.size()) return;
+  Parsed best = parse(path, pos, data, at);
+  std::uint64_t best_pos = pos;
+  Bytes joined;
+  if (!f.tail.empty() && pos == f.tail_pos + f.tail.size()) {
+    joined = f.tail;
+    joined.insert(joined.end(), data.begin(), data.end());
+    Parsed with = parse(path, f.tail_pos, joined, 0);
+    if (with.frames.size() > best.frames.size()) {
+      best = std::move(with);
+      best_pos = f.tail_pos;
+      data = joined;
+    }
+  }
+  StreamState& st = streams_[*stream];
+  for (auto& [offset, placement] : best.frames) st.placed[offset] = std::move(placement);
+  f.tail.clear();
+  if (best.rest < data.size()) {  // what is left does not hold a whole frame
+    f.tail_pos = best_pos + best.rest;
+    f.tail.assign(data.begin() + static_cast<long>(best.rest), data.end());
+  }
+}
+
+void DurabilityModel::forget_placements(const std::string& path, std::uint64_t from_pos) {
+  const auto stream = segment_stream(path);
+  if (!stream) return;
+  auto& placed = streams_[*stream].placed;
+  std::erase_if(placed, [&](const auto& kv) { return kv.second.path == path && kv.second.pos >= from_pos; });
+  shrunk_ = true;
+}
+
+void DurabilityModel::truncated(const std::string& path, std::uint64_t size_bytes) {
+  ++mutations_;
+  FileState& f = file(path);
+  f.unsynced.add(size_bytes, UINT64_MAX);
+  f.tail.clear();
+  forget_placements(path, size_bytes);
+}
+
+void DurabilityModel::synced(const std::string& path, bool ok) {
+  ++mutations_;
+  FileState& f = file(path);
+  if (!ok) {
+    f.lost.merge(f.unsynced);  // written or not: only a rewrite and a good sync will tell
+    shrunk_ = true;
+  }
+  f.unsynced.clear();
+}
+
+void DurabilityModel::synced_dir(const std::string& dir, bool ok) {
+  ++mutations_;
+  for (const std::string& path : pending_[dir]) {
+    const Entry e = ok ? Entry::durable : Entry::lost;
+    if (auto it = files_.find(path); it != files_.end()) it->second.entry = e;
+    if (auto it = dirs_.find(path); it != dirs_.end()) it->second = e;
+  }
+  pending_.erase(dir);
+  if (!ok) shrunk_ = true;
+}
+
+void DurabilityModel::renamed(const std::string& from, const std::string& to) {
+  ++mutations_;
+  forget_placements(to, 0);  // what `to` held is gone
+  FileState moved = files_.count(from) ? std::move(files_[from]) : FileState{};
+  files_.erase(from);
+  moved.entry = Entry::pending;
+  files_[to] = std::move(moved);
+  pending_in(parent_of(to), to);
+  if (const auto stream = segment_stream(from)) {
+    for (auto& [offset, p] : streams_[*stream].placed) {
+      if (p.path == from) p.path = to;
+    }
+  }
+  shrunk_ = true;
+}
+
+void DurabilityModel::unlinked(const std::string& path) {
+  ++mutations_;
+  files_.erase(path);
+  forget_placements(path, 0);
+}
+
+void DurabilityModel::made_dir(const std::string& path) {
+  ++mutations_;
+  dirs_[path] = Entry::pending;
+  pending_in(parent_of(path), path);
+}
+
+void DurabilityModel::removed_dir(const std::string& path) {
+  ++mutations_;
+  dirs_.erase(path);
+  shrunk_ = true;
+}
+
+bool DurabilityModel::path_durable(const std::string& path) {
+  auto it = files_.find(path);
+  if (it != files_.end() && it->second.entry != Entry::durable) return false;
+  for (std::string dir = parent_of(path); dir != "/"; dir = parent_of(dir)) {
+    if (dir_entry(dir) != Entry::durable) return false;
+  }
+  return true;
+}
+
+bool DurabilityModel::durable(const Placement& p) {
+  auto it = files_.find(p.path);
+  if (it == files_.end() || !path_durable(p.path)) return false;
+  const FileState& f = it->second;
+  const std::uint64_t end = p.pos + p.bytes;
+  return !f.unsynced.intersects(0, rules::kHeaderBytes) && !f.lost.intersects(0, rules::kHeaderBytes) &&
+         !f.unsynced.intersects(p.pos, end) && !f.lost.intersects(p.pos, end);
+}
+
+std::uint64_t DurabilityModel::durable_prefix(std::uint64_t stream) {
+  if (shrunk_) {
+    for (auto& [id, st] : streams_) st.upto = st.base;
+    shrunk_ = false;
+  }
+  StreamState& st = streams_[stream];
+  // Placements below the lowest one left were unlinked (retention): they are not records
+  // of the stream any more.
+  if (!st.placed.empty() && st.upto < st.placed.begin()->first) st.upto = st.placed.begin()->first;
+  for (;;) {
+    if (st.skipped.intersects(st.upto, st.upto + 1)) {
+      ++st.upto;
+      continue;
+    }
+    auto it = st.placed.find(st.upto);
+    if (it == st.placed.end() || !durable(it->second)) break;
+    ++st.upto;
+  }
+  return st.upto;
+}
+
+void DurabilityModel::unskip(std::uint64_t stream, std::uint64_t from, std::uint64_t to) {
+  streams_[stream].skipped.remove(from, to);
+  shrunk_ = true;
+}
+
+std::uint64_t DurabilityModel::frame_bytes(std::uint64_t stream, std::uint64_t from, std::uint64_t to) const {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return 0;
+  std::uint64_t total = 0;
+  for (auto p = it->second.placed.lower_bound(from); p != it->second.placed.end() && p->first < to; ++p) {
+    total += p->second.bytes;
+  }
+  return total;
+}
+
+const Placement* DurabilityModel::placement(std::uint64_t stream, std::uint64_t offset) const {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return nullptr;
+  auto p = it->second.placed.find(offset);
+  return p == it->second.placed.end() ? nullptr : &p->second;
+}
+
+const std::map<std::uint64_t, Placement>& DurabilityModel::placements(std::uint64_t stream) const {
+  static const std::map<std::uint64_t, Placement> kNone;
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? kNone : it->second.placed;
+}
+
+void DurabilityModel::crash() {
+  files_.clear();
+  dirs_.clear();
+  pending_.clear();
+  for (auto& [id, st] : streams_) st.placed.clear();
+  shrunk_ = false;
+}
+
+void DurabilityModel::rebase(std::uint64_t stream, std::uint64_t next) {
+  StreamState& st = streams_[stream];
+  st.base = st.upto = next;
+  st.placed.clear();
+}
+
+}  // namespace cairn::sim
