@@ -310,6 +310,16 @@ Status StreamRecovery::load_all() {
       // rules: repair first.
       if (!hc.header_ok && listed_ != nullptr) block(hc.findings.front());
     }
+    if (!last && !s_.segments.empty() && seg.base_offset < s_.segments.back().next_offset &&
+        seg.next_offset <= s_.segments.back().next_offset) {
+      // I9: every offset it holds the segment before it holds too (after M3, a repair's
+      // piece beside the original whose cut went with the lost manifest): not read.
+      add_finding(Finding{s_.id, seg.name, 0, seg.base_offset, seg.next_offset,
+                          fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` "
+                                      "sets it aside)",
+                                      seg.base_offset, seg.next_offset - 1)});
+      continue;
+    }
     for (const Finding& f : seg.damage) add_finding(f);
     s_.segments.push_back(std::move(seg));
   }

@@ -178,9 +178,10 @@ void Repairer::plan() {
   }
   for (const Survey& v : surveys_) plan_segment(v);
   plan_active();
+  // Files the stream does not hold are set aside before the commit (unlisted, nothing reads
+  // them, so a crash on either side of the rename changes nothing): a new piece may take
+  // the same name.
   for (const std::string& name : extras_) {
-    const std::uint64_t base = *format::parse_segment_name(name, "log");
-    pending_.push_back(manifest::Pending{manifest::PendingKind::set_aside, base, 0});
     report_.removals.push_back(Removal{name, 0, 0, 0, 0, name + ".removed-at-0", "segment file not in the manifest"});
   }
   // Offsets the new layout does not hold, less the gaps an earlier repair left.
@@ -214,6 +215,7 @@ void Repairer::describe_steps() {
                                                  p.run.end_pos, p.from->name, p.run.first_offset, p.run.next_offset - 1)
                                    : fmt::format("write {} (the new active segment, at offset {})", name, p.entry.base_offset));
   }
+  for (const std::string& name : extras_) report_.steps.push_back(fmt::format("set {} aside as {}", name, removed_name(name, 0)));
   for (std::uint64_t base : header_rewrites_) report_.steps.push_back("rewrite the header of " + format::segment_file_name(base));
   if (report_.nothing_to_do() && index_rebuilds_.empty()) return;
   report_.steps.push_back("commit the new layout to the manifest");
@@ -374,6 +376,10 @@ Status Repairer::stage(const Piece& p) {
 }
 
 Status Repairer::apply() {
+  for (const std::string& name : extras_) {
+    const std::string path = fs::join_path(s_.dir, name);
+    CAIRN_TRY(im_.fs.rename(path, path + ".removed-at-0"));
+  }
   for (const Removal& r : to_copy_) {
     if (r.bytes > 0) CAIRN_TRY(keep_bytes(r.segment, r.byte_pos, r.bytes, r.kept_as));
   }

@@ -70,6 +70,11 @@ void FaultMap::absorb(const std::vector<fs::FaultRecord>& log) {
     }
     std::uint64_t stream = 0;
     std::string file;
+    if (f.family == fs::FaultFamily::fsync_failure && f.path.rfind(store_dir_ + "/stream-", 0) == 0 &&
+        f.path.find('/', store_dir_.size() + 1) == std::string::npos) {
+      if (auto id = rules::stream_of_dir(f.path.substr(store_dir_.size() + 1))) dir_lost_.insert(*id);
+      continue;
+    }
     if (!parse_path(f.path, stream, file)) continue;
     if (f.family == fs::FaultFamily::read_error && f.detail == "sticky sector") {
       sticky_[stream].insert(file);

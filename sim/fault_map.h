@@ -68,6 +68,9 @@ class FaultMap final : public FsObserver {
   // Sticky unreadable sectors in a file of the stream (until replaced).
   bool unreadable(std::uint64_t stream) const;
   bool any_unreadable() const;
+  // A fsync of the stream's directory failed: renames and unlinks in it may be undone
+  // for good (a set-aside segment back under its name, unlisted).
+  bool dir_entries_lost(std::uint64_t stream) const { return dir_lost_.count(stream) > 0; }
   void sectors_replaced() { sticky_.clear(); }
   // The record is gone or holds new bytes: no more leniency for it.
   void forget(std::uint64_t stream, std::uint64_t offset);
@@ -90,6 +93,7 @@ class FaultMap final : public FsObserver {
   std::map<std::uint64_t, std::set<std::string>> files_;
   std::map<std::uint64_t, std::set<std::string>> sticky_;
   bool manifest_ = false;
+  std::set<std::uint64_t> dir_lost_;
   std::set<std::string> replaced_;  // paths renamed into place, not yet durable
   std::set<std::string> fresh_;     // replaced durably, not yet settled
 };
