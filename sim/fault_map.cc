@@ -118,7 +118,9 @@ void FaultMap::touch_landed(std::uint64_t stream, const fs::FaultRecord& f, cons
 }
 
 void FaultMap::touch(std::uint64_t stream, std::uint64_t offset, Touch t) {
-  records_[stream][offset] = std::move(t);
+  auto& at = records_[stream];
+  auto it = at.find(offset);
+  if (it == at.end() || it->second.how != "tamper") at[offset] = std::move(t);  // an edit stays known as one
   model_.skip(stream, offset, offset + 1);
 }
 
@@ -139,6 +141,12 @@ bool FaultMap::any_touched(std::uint64_t stream, std::uint64_t from, std::uint64
 bool FaultMap::file_touched(std::uint64_t stream, const std::string& file) const {
   auto s = files_.find(stream);
   return s != files_.end() && s->second.count(file) > 0;
+}
+
+bool FaultMap::file_or_records_touched(std::uint64_t stream, const std::string& file) const {
+  if (file_touched(stream, file)) return true;
+  auto s = records_.find(stream);
+  return s != records_.end() && std::any_of(s->second.begin(), s->second.end(), [&](const auto& kv) { return kv.second.file == file; });
 }
 
 bool FaultMap::stream_touched(std::uint64_t stream) const {

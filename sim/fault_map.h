@@ -61,6 +61,8 @@ class FaultMap final : public FsObserver {
   const Touch* touched(std::uint64_t stream, std::uint64_t offset) const;
   bool any_touched(std::uint64_t stream, std::uint64_t from, std::uint64_t to) const;
   bool file_touched(std::uint64_t stream, const std::string& file) const;
+  // The file, or a record whose frame is in it, was touched.
+  bool file_or_records_touched(std::uint64_t stream, const std::string& file) const;
   // Any record or file of the stream touched, or a sector of it unreadable.
   bool stream_touched(std::uint64_t stream) const;
   bool manifest_touched() const { return manifest_; }

@@ -143,7 +143,10 @@ bool Oracle::finding_explained(const Finding& f) const {
     }
     if (all_removed) return true;
   }
-  if (f.kind == FindingKind::index) return faults_.file_touched(f.stream, f.segment);
+  if (f.kind == FindingKind::index) {  // the sidecar, or the log it describes (its extent, its last hash)
+    const std::string log = f.segment.size() > 4 ? f.segment.substr(0, f.segment.size() - 4) + ".log" : f.segment;
+    return faults_.file_touched(f.stream, f.segment) || faults_.file_or_records_touched(f.stream, log);
+  }
   // After a rebuilt manifest a repair's piece may overlap the segment it came from (the
   // cut that went with the manifest): it is reported, then left unlisted (RECOVERY.md I9).
   const bool leftover = f.what.find("overlaps offsets") != std::string::npos ||

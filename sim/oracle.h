@@ -97,7 +97,8 @@ class Oracle {
   // filesystem made durable must survive, otherwise everything acknowledged must. Kept
   // until a recovery passes its checks (a crash inside recovery keeps the first).
   void crashing(bool power_loss);
-  // Power failed inside recovery: whatever that open cut, its report was lost with it.
+  // Power failed inside recovery, or an open failed: whatever that open cut, its report
+  // was lost with it.
   void recovery_interrupted() { recovery_interrupted_ = true; }
   // After a restart. `full` reads back every record and checks the files themselves;
   // `crashed`: power was lost (the durability model restarts from what survived).

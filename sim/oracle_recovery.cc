@@ -55,7 +55,7 @@ std::string Oracle::check_findings(const RecoveryReport& rep) {
     std::uint64_t stream = 0;
     std::string file;
     if (!parse_index_report(idx, stream, file) ||
-        !(faults_.file_touched(stream, file) || faults_.file_touched(stream, file.substr(0, 24) + ".log"))) {
+        !(faults_.file_touched(stream, file) || faults_.file_or_records_touched(stream, file.substr(0, 24) + ".log"))) {
       return "an index sidecar was found torn or lying (it is replaced atomically) with no fault to explain it: " + idx;
     }
   }

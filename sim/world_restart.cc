@@ -76,6 +76,7 @@ bool World::open_once(int attempt, bool& retry, bool& lost_power) {
   const Error& e = opened.error();
   if ((e.code == Errc::io_error || e.code == Errc::no_space) && attempt + 1 < kOpenAttempts) {
     note("open failed (" + e.to_string() + "); replacing bad sectors, freeing space and retrying");
+    oracle_.recovery_interrupted();  // what that open cut, its report went with it
     fs_.clear_sticky_read_errors();
     faults_.sectors_replaced();
     fs_.set_disk_full(false);
