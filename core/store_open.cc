@@ -64,7 +64,13 @@ Status Store::Impl::recover() {
   if (!present) {
     if (!options.create_if_missing || read_only()) return no_store(dir);
     CAIRN_TRY(fs.mkdir(dir));
-    CAIRN_TRY(fs.sync_dir(parent_dir(dir)));
+    Status synced = fs.sync_dir(parent_dir(dir));
+    if (!synced.ok()) {
+      // The new directory's entry may never reach the disk (a failed directory fsync is
+      // never retried and trusted): take it back, so the next open creates it afresh.
+      (void)fs.rmdir(dir);
+      return std::move(synced).error();
+    }
   }
   const std::string lock_path = fs::join_path(dir, kLockFileName);
   if (read_only()) {

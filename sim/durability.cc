@@ -20,6 +20,13 @@ std::optional<std::uint64_t> segment_stream(const std::string& path) {
   return rules::stream_of_dir(name_of(parent_of(path)));
 }
 
+// A copy being prepared (recreated segment, repair's staged piece): its frames become
+// records of the stream only when it is renamed into place.
+bool is_temp(const std::string& path) {
+  const std::string name = name_of(path);
+  return name.size() > 28 && (name.compare(28, 4, ".tmp") == 0 || name.compare(28, 7, ".staged") == 0);
+}
+
 }  // namespace
 
 void RangeSet::add(std::uint64_t from, std::uint64_t to) {
@@ -128,8 +135,8 @@ void DurabilityModel::place_frames(const std::string& path, std::uint64_t pos, B
       data = joined;
     }
   }
-  StreamState& st = streams_[*stream];
-  for (auto& [offset, placement] : best.frames) st.placed[offset] = std::move(placement);
+  auto& into = is_temp(path) ? temp_placed_[path] : streams_[*stream].placed;
+  for (auto& [offset, placement] : best.frames) into[offset] = std::move(placement);
   f.tail.clear();
   if (best.rest < data.size()) {  // what is left does not hold a whole frame
     f.tail_pos = best_pos + best.rest;
@@ -140,6 +147,9 @@ void DurabilityModel::place_frames(const std::string& path, std::uint64_t pos, B
 void DurabilityModel::forget_placements(const std::string& path, std::uint64_t from_pos) {
   const auto stream = segment_stream(path);
   if (!stream) return;
+  if (auto t = temp_placed_.find(path); t != temp_placed_.end()) {
+    std::erase_if(t->second, [&](const auto& kv) { return kv.second.pos >= from_pos; });
+  }
   auto& placed = streams_[*stream].placed;
   std::erase_if(placed, [&](const auto& kv) { return kv.second.path == path && kv.second.pos >= from_pos; });
   shrunk_ = true;
@@ -185,6 +195,14 @@ void DurabilityModel::renamed(const std::string& from, const std::string& to) {
   if (const auto stream = segment_stream(from)) {
     for (auto& [offset, p] : streams_[*stream].placed) {
       if (p.path == from) p.path = to;
+    }
+    if (auto t = temp_placed_.find(from); t != temp_placed_.end()) {
+      auto& into = is_temp(to) ? temp_placed_[to] : streams_[*stream].placed;
+      for (auto& [offset, p] : t->second) {
+        p.path = to;
+        into[offset] = std::move(p);
+      }
+      temp_placed_.erase(from);
     }
   }
   shrunk_ = true;
@@ -234,7 +252,7 @@ std::uint64_t DurabilityModel::durable_prefix(std::uint64_t stream) {
   StreamState& st = streams_[stream];
   // Placements below the lowest one left were unlinked (retention): they are not records
   // of the stream any more.
-  if (!st.placed.empty() && st.upto < st.placed.begin()->first) st.upto = st.placed.begin()->first;
+  st.upto = std::max(st.upto, st.first);  // below it: removed by retention
   for (;;) {
     if (st.skipped.intersects(st.upto, st.upto + 1)) {
       ++st.upto;
@@ -280,7 +298,14 @@ void DurabilityModel::crash() {
   dirs_.clear();
   pending_.clear();
   for (auto& [id, st] : streams_) st.placed.clear();
+  temp_placed_.clear();
   shrunk_ = false;
+}
+
+void DurabilityModel::retain_from(std::uint64_t stream, std::uint64_t first) {
+  StreamState& st = streams_[stream];
+  st.first = first;
+  std::erase_if(st.placed, [first](const auto& kv) { return kv.first < first; });
 }
 
 void DurabilityModel::rebase(std::uint64_t stream, std::uint64_t next) {

@@ -65,6 +65,8 @@ class DurabilityModel final : public FsObserver {
 
   // Power loss: nothing pending survives in the model; the disk's contents are durable.
   void crash();
+  // Retention removed the stream's offsets below `first`: the prefix starts there.
+  void retain_from(std::uint64_t stream, std::uint64_t first);
   // After recovery from a crash the store holds offsets below `next` of `stream`.
   void rebase(std::uint64_t stream, std::uint64_t next);
   // The durable prefix walks past offsets [from, to) of `stream`: repair removed them, or
@@ -95,6 +97,7 @@ class DurabilityModel final : public FsObserver {
   struct StreamState {
     std::uint64_t base = 0;   // offsets below it are durable (recovered after a crash)
     std::uint64_t upto = 0;   // durable prefix found so far (>= base)
+    std::uint64_t first = 0;  // retention removed the offsets below it
     std::map<std::uint64_t, Placement> placed;
     RangeSet skipped;  // offsets repair removed or faults damaged
   };
@@ -117,6 +120,7 @@ class DurabilityModel final : public FsObserver {
   std::map<std::string, Entry> dirs_;
   std::map<std::string, std::vector<std::string>> pending_;  // dir -> entries pending in it
   std::map<std::uint64_t, StreamState> streams_;
+  std::map<std::string, std::map<std::uint64_t, Placement>> temp_placed_;  // copies not yet renamed into place
   bool shrunk_ = false;  // durability may have gone back: recompute prefixes from their base
   std::uint64_t mutations_ = 0;
 };

@@ -83,12 +83,12 @@ std::string Oracle::after_append(Store& store, std::uint64_t stream, const Appen
                          r.first_offset, end - 1);
     }
   } else if (policy.mode == SyncMode::every && policy.every_records > 0 && s.next - observed >= policy.every_records) {
-    return fmt::format("stream {}: sync=every:{}, but {} records were not durable when append returned", stream,
-                       policy.every_records, s.next - observed);
+    return fmt::format("stream {}: sync=every:{}, but {} records ({}..{}) were not durable when append returned", stream,
+                       policy.every_records, s.next - observed, observed, s.next - 1);
   } else if (policy.mode == SyncMode::every && policy.every_bytes > 0 &&
              model_.frame_bytes(stream, observed, s.next) >= policy.every_bytes) {
-    return fmt::format("stream {}: sync=every:{}b, but {} bytes were not durable when append returned", stream,
-                       policy.every_bytes, model_.frame_bytes(stream, observed, s.next));
+    return fmt::format("stream {}: sync=every:{}b, but {} bytes (records {}..{}) were not durable when append returned",
+                       stream, policy.every_bytes, model_.frame_bytes(stream, observed, s.next), observed, s.next - 1);
   }
   return check_claims(store);
 }

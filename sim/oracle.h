@@ -116,6 +116,7 @@ class Oracle {
     std::uint64_t base = 0;
     std::uint64_t size_bytes = 0;
     std::optional<std::uint64_t> last_ts;  // none when the oracle cannot parse it
+    bool touched = false;                   // a fault touched the file: its size may not be the store's
   };
   // The segment files of a stream as the oracle reads them (own rules), ascending.
   std::vector<SegmentView> segments(std::uint64_t stream) const;

@@ -32,7 +32,7 @@ std::vector<Oracle::SegmentView> Oracle::segments(std::uint64_t stream) const {
   std::vector<SegmentView> out;
   for (const auto& [base, path] : segment_files(sim_, stream)) {
     const Bytes* file = sim_.current_view(path);
-    SegmentView v{base, file ? file->size() : 0, std::nullopt};
+    SegmentView v{base, file ? file->size() : 0, std::nullopt, faults_.file_or_records_touched(stream, name_of(path))};
     if (file && rules::segment_header(*file)) {
       std::uint64_t pos = rules::kHeaderBytes;
       std::optional<std::uint64_t> ts;
@@ -61,9 +61,12 @@ std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::u
     return fmt::format("stream {}: purge changed the next offset from {} to {}", stream, s.next, st.next_offset);
   }
   std::uint64_t total = 0;
-  for (const SegmentView& v : before) total += v.size_bytes;
+  bool known = true;  // sizes and timestamps as the store wrote them
+  for (const SegmentView& v : before) {
+    total += v.size_bytes;
+    known = known && !v.touched;
+  }
   std::size_t eligible = 0;
-  bool known = true;
   for (; eligible + 1 < before.size(); ++eligible) {
     const SegmentView& oldest = before[eligible];
     if (!oldest.last_ts) known = false;
@@ -76,9 +79,16 @@ std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::u
   const std::vector<SegmentView> after = segments(stream);
   const std::size_t removed = before.size() - after.size();
   if (known && (removed != eligible || after.empty() || after.front().base != before[eligible].base)) {
-    return fmt::format("stream {}: purge removed {} segments where {} were eligible", stream, removed, eligible);
+    std::string seen;
+    for (const SegmentView& v : before) {
+      seen += fmt::format(" {}({} bytes, last {})", v.base, v.size_bytes, v.last_ts ? std::to_string(*v.last_ts) : "?");
+    }
+    return fmt::format("stream {}: purge (older than {} us at {}, at most {} bytes) removed {} segments where {} were "
+                       "eligible; segments before:{}",
+                       stream, p.older_than_us.value_or(0), now_us, p.max_total_bytes.value_or(0), removed, eligible, seen);
   }
   s.first = st.first_offset;  // the damage in removed files is forgotten once their unlinks are durable
+  model_.retain_from(stream, s.first);
   return {};
 }
 

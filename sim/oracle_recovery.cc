@@ -90,8 +90,10 @@ std::string Oracle::check_losses(std::uint64_t id, const OracleStream& s, std::u
   const std::uint64_t durable = must_survive(id, s);
   std::uint64_t cause = UINT64_MAX;  // the start of the first touched record's batch
   for (std::uint64_t t : faults_.touched_offsets(id)) {
-    if (t < next || t >= durable) continue;
-    cause = t;
+    // The record just before the cut counts too: a misdirected write leaves stale bytes
+    // where it was meant to land, and a reader cannot reach the frame after them.
+    if (t + 1 < next || t >= durable) continue;
+    cause = std::max(t, next);
     while (cause > next && t < s.acked.size() && cause <= s.acked.size() && s.acked[cause - 1].same_batch(s.acked[t])) {
       --cause;
     }
@@ -154,6 +156,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   s.acked = std::move(survived);
   s.maybe.clear();
   s.repair_planned.clear();
+  model_.retain_from(id, first);
   s.recovered_durable = std::min(durable, next);
   s.recovered_next = next;
   s.next = s.durable = next;

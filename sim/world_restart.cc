@@ -227,7 +227,7 @@ void World::liveness() {
     if (!why.empty()) return fail(why);
   }
   for (std::uint64_t s = 0; s < swarm_.streams && result_.passed; ++s) {
-    const Bytes payload(1 + s, static_cast<std::uint8_t>(0xa0 + s));
+    const Bytes payload(1, static_cast<std::uint8_t>(0xa0 + s));
     auto r = store_->append(s, payload);
     if (!r.ok()) return fail(fmt::format("stream {}: with the faults stopped, an append failed: {}", s, r.error().to_string()));
     oracle_.append_ok(s, {payload}, *r);

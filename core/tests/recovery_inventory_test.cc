@@ -72,6 +72,25 @@ TEST_CASE("M2: a new store gets a manifest before anything is appended") {
   CHECK(env.manifest().streams[0].stream_id == 4);
 }
 
+TEST_CASE("M2: a store directory whose creation could not be made durable is taken back") {
+  // Found by the simulator: after a failed fsync of the parent, the next open found the
+  // directory (this process still saw it) and acknowledged appends inside an entry that
+  // may never reach the disk.
+  RecoveryEnv env;
+  env.sim.mutable_config().fsync_failures = true;
+  env.sim.mutable_config().fsync_failure_ppm = 1'000'000;
+  auto failed = env.try_open(env.options);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == Errc::io_error);
+  CHECK_FALSE(env.exists(env.dir));
+  env.sim.mutable_config().fsync_failures = false;
+  auto s = env.open();
+  env.append(*s, 1, 0, 1);
+  REQUIRE(s->close().ok());
+  env.sim.crash();
+  CHECK(env.open()->stats(1)->next_offset == 1);
+}
+
 TEST_CASE("M3, M4: a missing or damaged manifest is rebuilt from the segments, and said") {
   RecoveryEnv env;
   env.fill_closed(1, 60);
