@@ -19,12 +19,25 @@ bool FaultMap::parse_path(const std::string& path, std::uint64_t& stream, std::s
   return true;
 }
 
-void FaultMap::renamed(const std::string& /*from*/, const std::string& to) {
+void FaultMap::renamed(const std::string& from, const std::string& to) {
+  absorb(sim_.fault_log());  // a fault in the copy, during this same operation
   std::uint64_t stream = 0;
   std::string file;
-  if (to == store_dir_ + "/MANIFEST" || (parse_path(to, stream, file) && rules::segment_base(file, "idx"))) {
-    replaced_.insert(to);
+  const bool in_stream = parse_path(to, stream, file);
+  if (damaged_temps_.erase(from) > 0) {  // the replacement itself was damaged as it was written
+    if (to == store_dir_ + "/MANIFEST") manifest_ = true;
+    if (in_stream) files_[stream].insert(file);
+    const auto base = in_stream ? rules::segment_base(file, "log") : std::nullopt;
+    const Bytes* copy = base ? sim_.current_view(to) : nullptr;
+    if (copy != nullptr) {  // every record of the copy: where the damage landed is not known
+      for (const rules::WalkedFrame& w : rules::walk_frames(*copy, *base, 1u << 30)) {
+        touch(stream, w.f.offset, Touch{file, w.f.pos, w.f.bytes, "damaged copy"});
+      }
+    }
+    replaced_.erase(to);
+    return;
   }
+  if (to == store_dir_ + "/MANIFEST" || (in_stream && rules::segment_base(file, "idx"))) replaced_.insert(to);
 }
 
 void FaultMap::synced_dir(const std::string& dir, bool ok) {
@@ -63,6 +76,11 @@ void FaultMap::unlinked(const std::string& path) {
 void FaultMap::absorb(const std::vector<fs::FaultRecord>& log) {
   for (; seen_ < log.size(); ++seen_) {
     const fs::FaultRecord& f = log[seen_];
+    const bool damaging = f.family == fs::FaultFamily::misdirected_write || f.family == fs::FaultFamily::bit_flip;
+    if (damaging && f.path.size() > 4 && f.path.compare(f.path.size() - 4, 4, ".tmp") == 0) {
+      damaged_temps_.insert(f.path);  // a copy being prepared: damage counts once it is renamed into place
+      continue;
+    }
     if (f.path.rfind(store_dir_ + "/MANIFEST", 0) == 0 &&
         (f.family == fs::FaultFamily::misdirected_write || f.family == fs::FaultFamily::bit_flip)) {
       manifest_ = true;

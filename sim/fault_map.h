@@ -98,6 +98,7 @@ class FaultMap final : public FsObserver {
   std::set<std::uint64_t> dir_lost_;
   std::set<std::string> replaced_;  // paths renamed into place, not yet durable
   std::set<std::string> fresh_;     // replaced durably, not yet settled
+  std::set<std::string> damaged_temps_;  // copies a fault hit before they were renamed into place
 };
 
 }  // namespace cairn::sim
