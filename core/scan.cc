@@ -35,15 +35,22 @@ struct Resync {
 };
 
 // Finds the first CRC-valid frame at or after `from` whose offset is >= expected.
+// Resumes at the valid frame with the lowest offset at or after `expected`, wherever it
+// lies after `from` (the first such one): a misdirected write can leave a later record's
+// frame in front of intact earlier ones, and resuming there would skip them.
 Result<std::optional<Resync>> find_valid_after(FrameReader& reader, std::uint64_t from,
                                                std::uint64_t expected, const ScanInput& in) {
+  std::optional<Resync> best;
   for (std::uint64_t p = from; p + kFrameHeaderBytes <= in.file_size; ++p) {
     CAIRN_ASSIGN_OR_RETURN(ByteView head, reader.bytes(p, kFrameHeaderBytes));
     if (!plausible_header(head, p, expected, in)) continue;
+    if (best && le::get<std::uint64_t>(head.data() + 8) >= best->header.offset) continue;
     CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(p));
-    if (d.status == FrameStatus::ok) return std::optional<Resync>(Resync{p, d.header});
+    if (d.status != FrameStatus::ok) continue;
+    best = Resync{p, d.header};
+    if (d.header.offset == expected) break;
   }
-  return std::optional<Resync>();
+  return best;
 }
 
 // Every CRC-valid frame after a failure, across further damaged ranges too: what they

@@ -142,6 +142,8 @@ bool Oracle::finding_explained(const Finding& f) const {
       all_removed = it->second.removed_at(o) || it->second.planned_at(o);
     }
     if (all_removed) return true;
+    // ... and the record after a removed range no longer links to the one before it.
+    if (f.offset > 0 && f.offset < it->second.gaps_forgotten_below && it->second.removed_at(f.offset - 1)) return true;
   }
   if (f.kind == FindingKind::index) {  // the sidecar, or the log it describes (its extent, its last hash)
     const std::string log = f.segment.size() > 4 ? f.segment.substr(0, f.segment.size() - 4) + ".log" : f.segment;

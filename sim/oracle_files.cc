@@ -121,7 +121,10 @@ std::string Oracle::check_files(std::uint64_t id, const OracleStream& s) {
       const bool sound = header && w.valid && f.offset == o && (!h || f.prev == *h);
       if (!sound) {
         rule_damage_.insert(o);
-        const bool touched = faults_.any_touched(id, o > 0 ? o - 1 : 0, o + 1) || !header;
+        // A frame out of place in a file a misdirected write hit (file-level: where the
+        // stale bytes end is not known) is explained as well.
+        const bool touched = faults_.any_touched(id, o > 0 ? o - 1 : 0, o + 1) || !header ||
+                             (w.valid && f.offset != o && faults_.file_touched(id, name));
         if (!touched && o < s.next) {
           return fmt::format("stream {}: {} byte {} (offset {}) {} by FORMAT.md", id, name, f.pos, o,
                              !w.valid ? "is not a frame whose CRC32C matches"

@@ -228,6 +228,25 @@ TEST_CASE("A3: damage followed by later batches is damage: reported, the scan re
   CHECK(s->append(1, payload_for(1, 20))->first_offset == 20);
 }
 
+TEST_CASE("A3: the scan resumes at the lowest offset after damage, not at a later record's misplaced frame") {
+  // Found by the simulator: a misdirected write left record 15's frame where record 8 was;
+  // resuming at the first valid frame skipped the intact records 9..14 behind it.
+  RecoveryEnv env;
+  env.fill_died(1, 20);
+  Bytes f = env.read(env.seg(1, 0));
+  const std::uint64_t at7 = frame_pos(f, 7), at8 = frame_pos(f, 8), at15 = frame_pos(f, 15);
+  REQUIRE(at15 - frame_pos(f, 14) == at8 - at7);  // frames of equal size
+  f[at7 + 75] ^= 0x40;
+  std::copy(f.begin() + static_cast<long>(at15), f.begin() + static_cast<long>(frame_pos(f, 16)), f.begin() + static_cast<long>(at8));
+  env.write(env.seg(1, 0), f);
+  auto s = env.open();
+  REQUIRE_FALSE(s->recovery_report().damage.empty());
+  CHECK(s->recovery_report().damage[0].offset == 7);
+  auto r = s->read(1, 9, 1);
+  REQUIRE(r.ok());
+  CHECK(r->front().payload == payload_for(1, 9));
+}
+
 TEST_CASE("A4: damage below the recovery point with nothing after it is never cut") {
   RecoveryEnv env;
   env.fill_closed(1, 10);  // the recovery point is the end
