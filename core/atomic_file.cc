@@ -1,8 +1,23 @@
 #include "core/atomic_file.h"
 
+#include <algorithm>
+
 #include "core/canary.h"
 
 namespace cairn {
+
+Status write_checked(fs::File& file, std::uint64_t byte_pos, ByteView bytes, const std::string& path) {
+  CAIRN_TRY(fs::write_all(file, byte_pos, bytes));
+  Bytes back(bytes.size());
+  CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file, byte_pos, back));
+  if (n != bytes.size() || !std::equal(back.begin(), back.end(), bytes.begin())) {
+    Error e = make_error(Errc::io_error, "the bytes read back differ from the bytes written (a misdirected write?): " + path);
+    e.segment = path;
+    e.byte_pos = byte_pos;
+    return e;
+  }
+  return {};
+}
 
 Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
                                const std::string& name, ByteView contents, bool* sync_failed) {
@@ -13,7 +28,7 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
   const std::string tmp = fs::join_path(dir, name + kTempSuffix);
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
                          fs.open(tmp, fs::OpenOptions{.create = true, .truncate = true}));
-  CAIRN_TRY(fs::write_all(*file, 0, contents));
+  CAIRN_TRY(write_checked(*file, 0, contents, tmp));
   // Without this fsync the rename can reach the disk before the data: a crash would
   // leave the new name pointing at a short or empty file.
   if (!canary_on(Canary::metadata_no_fsync_before_rename)) CAIRN_TRY(synced(file->sync()));
@@ -35,7 +50,7 @@ Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::stri
     buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, size_bytes - pos)));
     CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(*from, pos, buf));
     if (n != buf.size()) return make_error(Errc::io_error, "file shrank while it was copied: " + path);
-    CAIRN_TRY(fs::write_all(*to, pos, buf));
+    CAIRN_TRY(write_checked(*to, pos, buf, tmp));
   }
   CAIRN_TRY(to->sync());
   CAIRN_TRY(to->close());

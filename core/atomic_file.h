@@ -1,5 +1,5 @@
-// Atomic replacement of a metadata file: write "<name>.tmp", fsync it, rename it over
-// <name>, fsync the directory. After a crash the file holds the old or the new contents,
+// Atomic replacement of a metadata file: write "<name>.tmp" (read back, as
+// write_checked), fsync it, rename it over <name>, fsync the directory. After a crash the file holds the old or the new contents,
 // never a mix. Errors: those of the FileSystem calls; a failed fsync is io_error and the
 // caller must treat it as fail-stop.
 #pragma once
@@ -18,6 +18,12 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
                                bool* sync_failed = nullptr);
 
 inline constexpr const char* kTempSuffix = ".tmp";
+
+// Writes `bytes` at byte_pos and reads them back: a copy is renamed into place only when
+// it holds what was meant (a misdirected write lands elsewhere and reports success).
+// Errors: those of pwrite and pread; io_error naming the file when the bytes read back
+// differ. Costs one read of what it wrote: for copies and metadata, not the append path.
+Status write_checked(fs::File& file, std::uint64_t byte_pos, ByteView bytes, const std::string& path);
 
 // Replaces file `name` of `dir` by a fresh copy of its first size_bytes: copied to
 // "<name>.tmp", fsynced, renamed over it, the directory fsynced. The bytes and the

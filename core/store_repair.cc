@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/scan.h"
 #include "core/segment_check.h"
 #include "core/store.h"
@@ -347,7 +348,7 @@ Status Repairer::keep_bytes(const std::string& segment, std::uint64_t pos, std::
   bytes.resize(got);
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to,
                          im_.fs.open(fs::join_path(s_.dir, kept_as), fs::OpenOptions{.create = true, .truncate = true}));
-  CAIRN_TRY(fs::write_all(*to, 0, bytes));
+  CAIRN_TRY(write_checked(*to, 0, bytes, fs::join_path(s_.dir, kept_as)));
   Status synced = to->sync();
   if (!synced.ok()) return im_.fail_stop(std::move(synced).error());
   return {};
@@ -369,7 +370,7 @@ Status Repairer::stage(const Piece& p) {
   }
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to,
                          im_.fs.open(fs::join_path(s_.dir, name), fs::OpenOptions{.create = true, .truncate = true}));
-  CAIRN_TRY(fs::write_all(*to, 0, bytes));
+  CAIRN_TRY(write_checked(*to, 0, bytes, fs::join_path(s_.dir, name)));
   Status synced = to->sync();
   if (!synced.ok()) return im_.fail_stop(std::move(synced).error());
   return {};
@@ -391,7 +392,7 @@ Status Repairer::apply() {
     Bytes header;
     format::encode_segment_header({s_.id, p.entry.base_offset, p.run.anchor.value_or(ChainHash{})}, header);
     CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> f, im_.fs.open(fs::join_path(s_.dir, p.from->name), {}));
-    CAIRN_TRY(fs::write_all(*f, 0, header));
+    CAIRN_TRY(write_checked(*f, 0, header, fs::join_path(s_.dir, p.from->name)));
     Status synced = f->sync();
     if (!synced.ok()) return im_.fail_stop(std::move(synced).error());
   }

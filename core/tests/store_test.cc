@@ -3,6 +3,7 @@
 // reads, purge, verify, errors.
 #include <catch2/catch.hpp>
 
+#include "core/atomic_file.h"
 #include "core/format.h"
 #include "core/tests/test_env.h"
 
@@ -377,4 +378,21 @@ TEST_CASE("a write error cuts the file back and loses nothing acknowledged", "[s
   auto data = read_data(*reopened, 1);
   REQUIRE(data.size() == 2);
   CHECK(data[1] == to_bytes("two"));
+}
+
+TEST_CASE("copies and metadata are read back before they are renamed into place", "[store]") {
+  // Found by the simulator: a misdirected write inside the copy open makes of the active
+  // segment (after a failed fsync) went unnoticed, and the damaged copy replaced the file.
+  SimEnv env;
+  REQUIRE(env.sim.mkdir("/d").ok());
+  env.sim.mutable_config().misdirected_writes = true;
+  env.sim.mutable_config().misdirected_write_ppm = 1'000'000;
+  Status st = replace_file_atomically(env.sim, "/d", "meta", Bytes(100, 7));
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code == Errc::io_error);
+  CHECK(st.error().message.find("read back") != std::string::npos);
+  CHECK_FALSE(env.sim.exists("/d/meta").value());  // never renamed into place
+  env.sim.mutable_config().misdirected_writes = false;
+  CHECK(replace_file_atomically(env.sim, "/d", "meta", Bytes(100, 7)).ok());
+  CHECK(env.sim.current_contents("/d/meta").value() == Bytes(100, 7));
 }
