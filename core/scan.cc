@@ -35,22 +35,40 @@ struct Resync {
 };
 
 // Finds the first CRC-valid frame at or after `from` whose offset is >= expected.
-// Resumes at the valid frame with the lowest offset at or after `expected`, wherever it
-// lies after `from` (the first such one): a misdirected write can leave a later record's
-// frame in front of intact earlier ones, and resuming there would skip them.
+// How many valid frames with consecutive offsets start at `at`.
+Result<std::uint64_t> run_length(FrameReader& reader, const Resync& at, const ScanInput& in) {
+  std::uint64_t n = 0;
+  std::uint64_t pos = at.pos;
+  for (std::uint64_t offset = at.header.offset; pos < in.file_size; ++offset, ++n) {
+    CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(pos));
+    if (d.status != FrameStatus::ok || d.header.offset != offset) break;
+    pos += d.frame_bytes;
+  }
+  return n;
+}
+
+// Where a scan resumes after damage: the first valid frame (by position) with an offset at
+// or after `expected`, or the one with the lowest such offset when more records follow it
+// in order. A misdirected write can leave a batch's frames in front of intact records
+// (they follow the lowest offset) or behind them (they follow the first position).
 Result<std::optional<Resync>> find_valid_after(FrameReader& reader, std::uint64_t from,
                                                std::uint64_t expected, const ScanInput& in) {
-  std::optional<Resync> best;
+  std::optional<Resync> first;
+  std::optional<Resync> lowest;
   for (std::uint64_t p = from; p + kFrameHeaderBytes <= in.file_size; ++p) {
     CAIRN_ASSIGN_OR_RETURN(ByteView head, reader.bytes(p, kFrameHeaderBytes));
     if (!plausible_header(head, p, expected, in)) continue;
-    if (best && le::get<std::uint64_t>(head.data() + 8) >= best->header.offset) continue;
+    if (lowest && le::get<std::uint64_t>(head.data() + 8) >= lowest->header.offset) continue;
     CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(p));
     if (d.status != FrameStatus::ok) continue;
-    best = Resync{p, d.header};
+    lowest = Resync{p, d.header};
+    if (!first) first = lowest;
     if (d.header.offset == expected) break;
   }
-  return best;
+  if (!first || first->pos == lowest->pos) return first;
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t first_run, run_length(reader, *first, in));
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t lowest_run, run_length(reader, *lowest, in));
+  return lowest_run > first_run ? lowest : first;
 }
 
 // Every CRC-valid frame after a failure, across further damaged ranges too: what they

@@ -136,6 +136,7 @@ void FaultMap::touch_landed(std::uint64_t stream, const fs::FaultRecord& f, cons
 }
 
 void FaultMap::touch(std::uint64_t stream, std::uint64_t offset, Touch t) {
+  t.seq = ++seq_;
   auto& at = records_[stream];
   auto it = at.find(offset);
   if (it == at.end() || it->second.how != "tamper") at[offset] = std::move(t);  // an edit stays known as one
@@ -192,9 +193,13 @@ void FaultMap::forget_file(std::uint64_t stream, const std::string& file) {
   for (std::uint64_t o : gone) forget(stream, o);
 }
 
-void FaultMap::forget(std::uint64_t stream, std::uint64_t offset) {
+void FaultMap::forget(std::uint64_t stream, std::uint64_t offset, std::uint64_t before) {
   auto s = records_.find(stream);
-  if (s != records_.end() && s->second.erase(offset) > 0) model_.unskip(stream, offset, offset + 1);
+  if (s == records_.end()) return;
+  auto r = s->second.find(offset);
+  if (r == s->second.end() || r->second.seq >= before) return;
+  s->second.erase(r);
+  model_.unskip(stream, offset, offset + 1);
 }
 
 std::vector<std::uint64_t> FaultMap::touched_offsets(std::uint64_t stream) const {

@@ -29,6 +29,7 @@ struct Touch {
   std::uint64_t byte_pos = 0;  // the frame's position
   std::uint64_t bytes = 0;     // the frame's size
   std::string how;         // "bit flip", "tamper", "misdirected write", ...
+  std::uint64_t seq = 0;   // when it was recorded (FaultMap::seq())
 };
 
 class FaultMap final : public FsObserver {
@@ -74,8 +75,12 @@ class FaultMap final : public FsObserver {
   // for good (a set-aside segment back under its name, unlisted).
   bool dir_entries_lost(std::uint64_t stream) const { return dir_lost_.count(stream) > 0; }
   void sectors_replaced() { sticky_.clear(); }
-  // The record is gone or holds new bytes: no more leniency for it.
-  void forget(std::uint64_t stream, std::uint64_t offset);
+  // The record is gone or holds new bytes: no more leniency for it (only for touches
+  // recorded before `before`, when given: the store's call that rewrote the record may
+  // itself have been hit).
+  void forget(std::uint64_t stream, std::uint64_t offset, std::uint64_t before = UINT64_MAX);
+  // A counter that orders touches: take it before a store call.
+  std::uint64_t seq() const { return seq_; }
   // Every record touched in that file of the stream.
   void forget_file(std::uint64_t stream, const std::string& file);
   // Offsets of the stream that faults touched.
@@ -91,6 +96,7 @@ class FaultMap final : public FsObserver {
   DurabilityModel& model_;  // told which records are damaged (their frames cannot be placed)
   std::string store_dir_;
   std::size_t seen_ = 0;
+  std::uint64_t seq_ = 0;
   std::map<std::uint64_t, std::map<std::uint64_t, Touch>> records_;
   std::map<std::uint64_t, std::set<std::string>> files_;
   std::map<std::uint64_t, std::set<std::string>> sticky_;

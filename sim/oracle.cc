@@ -29,14 +29,14 @@ bool OracleStream::planned_at(std::uint64_t o) const {
                      [o](const auto& r) { return o >= r.first && o < r.second; });
 }
 
-void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r) {
+void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r, std::uint64_t since) {
   OracleStream& s = streams_[stream];
   const std::uint64_t id = next_batch_id_++;
   const std::uint32_t size = static_cast<std::uint32_t>(batch.size() + (r.checkpoint_offset ? 1 : 0));
   s.acked.resize(r.first_offset);
   for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i], false, nullptr});
   if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}, false, nullptr});
-  for (std::uint64_t o = r.first_offset; o < s.acked.size(); ++o) faults_.forget(stream, o);  // new bytes there
+  for (std::uint64_t o = r.first_offset; o < s.acked.size(); ++o) faults_.forget(stream, o, since);  // new bytes there
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(r.first_offset), s.maybe.lower_bound(s.next));
 }
@@ -52,11 +52,11 @@ void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch
   s.maybe[s.next + n].push_back(Attempt{id, n, n + 1, true, {}, false, nullptr});
 }
 
-void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset) {
+void Oracle::checkpoint_ok(std::uint64_t stream, std::uint64_t offset, std::uint64_t since) {
   OracleStream& s = streams_[stream];
   s.acked.resize(offset);
   s.acked.push_back(Attempt{next_batch_id_++, 0, 1, true, {}, false, nullptr});
-  faults_.forget(stream, offset);
+  faults_.forget(stream, offset, since);
   s.next = s.acked.size();
   s.maybe.erase(s.maybe.lower_bound(offset), s.maybe.end());
 }
@@ -277,9 +277,14 @@ std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
   };
   for (const auto& [a, b] : done.lost_offsets) {
     for (std::uint64_t o = a; o < b; ++o) {
-      const bool never_durable = (o >= s.recovered_durable && o < s.recovered_next) || o >= model_.durable_prefix(stream);
+      const bool never_durable = s.unsound.count(o) > 0 || o >= model_.durable_prefix(stream);
       const bool forgiven = s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable;
-      if (!forgiven) return fmt::format("stream {}: repair removed offset {}, which no fault touched", stream, o);
+      if (!forgiven) {
+        std::string faults;
+        for (std::uint64_t t : touched) faults += " " + std::to_string(t);
+        return fmt::format("stream {}: repair removed offset {}, which no fault touched (touched:{})", stream, o,
+                           faults.empty() ? " none" : faults);
+      }
     }
     if (s.acked.size() < b) s.acked.resize(static_cast<std::size_t>(b));
     for (std::uint64_t o = a; o < b; ++o) {

@@ -59,10 +59,9 @@ struct OracleStream {
   // The manifest was rebuilt: the gaps repair recorded below this offset went with it, so
   // the store now calls those offsets missing (damage) rather than removed.
   std::uint64_t gaps_forgotten_below = 0;
-  // At the last recovery: records [recovered_durable, recovered_next) came back without
-  // having been durable before (the durability model counts them durable since).
-  std::uint64_t recovered_durable = 0;
-  std::uint64_t recovered_next = 0;
+  // Records a recovery kept that were not durable when power failed and could not be read
+  // back: their bytes may be anything (repair may remove them).
+  std::set<std::uint64_t> unsound;
   bool removed_at(std::uint64_t o) const { return o < acked.size() && acked[o].removed; }
   bool planned_at(std::uint64_t o) const;
 };
@@ -74,11 +73,12 @@ class Oracle {
       : swarm_(swarm), model_(model), faults_(faults), sim_(sim) {}
 
   // --- the workload, as the store answered it
-  void append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r);
+  // `since`: FaultMap::seq() before the call (faults during it stay on the new records).
+  void append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, const AppendResult& r, std::uint64_t since);
   // may_have_landed: the store went fail-stop or lost power inside the call, so the batch
   // is indeterminate (all or nothing); otherwise nothing of it may ever come back.
   void append_failed(std::uint64_t stream, const std::vector<Bytes>& batch, bool may_have_landed);
-  void checkpoint_ok(std::uint64_t stream, std::uint64_t offset);
+  void checkpoint_ok(std::uint64_t stream, std::uint64_t offset, std::uint64_t since);
   void checkpoint_failed(std::uint64_t stream, bool may_have_landed);
 
   // --- the durability contract, after a call returned

@@ -157,8 +157,6 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   s.maybe.clear();
   s.repair_planned.clear();
   model_.retain_from(id, first);
-  s.recovered_durable = std::min(durable, next);
-  s.recovered_next = next;
   s.next = s.durable = next;
   s.first = first;
   s.purge_in_flight = false;
@@ -215,6 +213,7 @@ std::string Oracle::read_back(Store& store, std::uint64_t id, OracleStream& s, s
       } else {
         return fmt::format("stream {}: recovery holds offset {}, which was never written (and cannot be read)", id, at);
       }
+      if (!gone.removed && at >= durable) s.unsound.insert(at);
       survived.push_back(gone);
       chain_known = false;
       ++at;

@@ -43,9 +43,10 @@ void World::write(std::uint64_t stream) {
   if (store_->fail_stopped()) return refused_write(stream, batch);
   const auto fsync_before = fsync_failures();
   const std::size_t faults_before = fs_.fault_log().size();
+  const std::uint64_t since = faults_.seq();
   auto r = store_->append(stream, batch);
   if (r.ok()) {
-    oracle_.append_ok(stream, batch, *r);
+    oracle_.append_ok(stream, batch, *r, since);
     std::string why = oracle_.after_append(*store_, stream, *r, store_options_.sync);
     if (!why.empty()) return fail(why);
     note(fmt::format("append stream {} offsets {}..{} ok", stream, r->first_offset, r->last_offset));
@@ -100,6 +101,7 @@ void World::checkpoint(std::uint64_t stream) {
   const bool stopped = store_->fail_stopped();
   const auto fsync_before = fsync_failures();
   const std::size_t faults_before = fs_.fault_log().size();
+  const std::uint64_t since = faults_.seq();
   auto r = store_->checkpoint(stream);
   if (stopped) {
     if (r.ok() || r.error().code != Errc::fail_stopped || model_.mutations() != mutations) {
@@ -108,7 +110,7 @@ void World::checkpoint(std::uint64_t stream) {
     return;
   }
   if (r.ok()) {
-    oracle_.checkpoint_ok(stream, *r);
+    oracle_.checkpoint_ok(stream, *r, since);
     std::string why = oracle_.after_append(*store_, stream, AppendResult{*r, *r, std::nullopt}, store_options_.sync);
     if (!why.empty()) return fail(why);
     note(fmt::format("checkpoint stream {} at {}", stream, *r));

@@ -228,9 +228,10 @@ void World::liveness() {
   }
   for (std::uint64_t s = 0; s < swarm_.streams && result_.passed; ++s) {
     const Bytes payload(1, static_cast<std::uint8_t>(0xa0 + s));
+    const std::uint64_t since = faults_.seq();
     auto r = store_->append(s, payload);
     if (!r.ok()) return fail(fmt::format("stream {}: with the faults stopped, an append failed: {}", s, r.error().to_string()));
-    oracle_.append_ok(s, {payload}, *r);
+    oracle_.append_ok(s, {payload}, *r, since);
     if (Status st = store_->sync(); !st.ok()) return fail("with the faults stopped, sync failed: " + st.error().to_string());
     std::string why = oracle_.after_sync(*store_);
     auto back = store_->read(s, r->first_offset, 1);

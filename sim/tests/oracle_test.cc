@@ -110,7 +110,7 @@ TEST_CASE("the fault map excuses exactly the touched records, until they are for
 TEST_CASE("the oracle flags wrong bytes and unexplained corruption, and accepts explained ones") {
   Observed w;
   AppendResult r{0, 1, std::nullopt};
-  w.oracle.append_ok(1, {to_bytes("a"), to_bytes("b")}, r);
+  w.oracle.append_ok(1, {to_bytes("a"), to_bytes("b")}, r, w.faults.seq());
   std::vector<Record> good = {Record{0, 5, RecordKind::data, to_bytes("a")}, Record{1, 5, RecordKind::data, to_bytes("b")}};
   CHECK(w.oracle.check_read(1, 0, good, false).empty());
   std::vector<Record> wrong = {Record{0, 5, RecordKind::data, to_bytes("x")}};
@@ -137,7 +137,7 @@ TEST_CASE("the oracle holds the store to its sync policy by what the filesystem 
   auto s = w.open("manual");
   auto r = s->append(1, Bytes(10, 1));
   REQUIRE(r.ok());
-  w.oracle.append_ok(1, {Bytes(10, 1)}, *r);
+  w.oracle.append_ok(1, {Bytes(10, 1)}, *r, w.faults.seq());
   CHECK(w.oracle.after_append(*s, 1, *r, SyncPolicy{SyncMode::manual, 0, 0}).empty());
   // The same call judged as if the policy were `always`: the record is not durable yet.
   CHECK(w.oracle.after_append(*s, 1, *r, SyncPolicy{SyncMode::always, 0, 0}).find("sync=always") != std::string::npos);
