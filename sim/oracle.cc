@@ -275,10 +275,18 @@ std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
              return t < s.acked.size() && s.acked[t].same_batch(s.acked[o]);
            });
   };
+  // A file a misdirected write or a header flip hit is touched as a whole: where its stale
+  // bytes end is not known, so the records removed from it are forgiven.
+  auto in_touched_file = [&](std::uint64_t o) {
+    return std::any_of(done.removals.begin(), done.removals.end(), [&](const Removal& r) {
+      return o >= r.first_offset && o < r.end_offset && faults_.file_touched(stream, r.segment);
+    });
+  };
   for (const auto& [a, b] : done.lost_offsets) {
     for (std::uint64_t o = a; o < b; ++o) {
       const bool never_durable = s.unsound.count(o) > 0 || o >= model_.durable_prefix(stream);
-      const bool forgiven = s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable;
+      const bool forgiven =
+          s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable || in_touched_file(o);
       if (!forgiven) {
         std::string faults;
         for (std::uint64_t t : touched) faults += " " + std::to_string(t);

@@ -121,10 +121,9 @@ std::string Oracle::check_files(std::uint64_t id, const OracleStream& s) {
       const bool sound = header && w.valid && f.offset == o && (!h || f.prev == *h);
       if (!sound) {
         rule_damage_.insert(o);
-        // A frame out of place in a file a misdirected write hit (file-level: where the
-        // stale bytes end is not known) is explained as well.
-        const bool touched = faults_.any_touched(id, o > 0 ? o - 1 : 0, o + 1) || !header ||
-                             (w.valid && f.offset != o && faults_.file_touched(id, name));
+        // In a file a misdirected write or a header flip hit, any frame is explained (the
+        // fault is file-level: where its stale bytes end is not known).
+        const bool touched = faults_.any_touched(id, o > 0 ? o - 1 : 0, o + 1) || !header || faults_.file_touched(id, name);
         if (!touched && o < s.next) {
           return fmt::format("stream {}: {} byte {} (offset {}) {} by FORMAT.md", id, name, f.pos, o,
                              !w.valid ? "is not a frame whose CRC32C matches"
@@ -149,7 +148,8 @@ std::string Oracle::check_coverage(Store& store, std::uint64_t id, const OracleS
   std::vector<std::uint64_t> due;
   for (std::uint64_t o : faults_.touched_offsets(id)) {
     // Still damaged by FORMAT.md (a store may rewrite what it can: a header, a sidecar).
-    const bool damaged = rule_damage_.count(o) > 0 || rule_damage_.count(o + 1) > 0;
+    const Touch* t = faults_.touched(id, o);
+    const bool damaged = rule_damage_.count(o) > 0 || (t->how == "tamper" && rule_damage_.count(o + 1) > 0);
     if (damaged && o >= s.first && o < std::min(durable, s.next) && !s.removed_at(o) && !undetectable_tamper(id, s, o)) {
       due.push_back(o);
     }
