@@ -389,6 +389,9 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   Impl& im = *impl_;
   CAIRN_TRY(im.check_writable());
   CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(stream));
+  // A blocked stream's manifest entry stays as it was read (it shows the damage): files
+  // removed under it would read as lost. Repair first.
+  if (s->blocked) return *s->blocked;
   const std::uint64_t now = im.clock.now_us();
   PurgeResult result;
   std::uint64_t total = 0;

@@ -266,7 +266,8 @@ class Store {
   // when the files cannot be read at all; fail_stopped as read.
   Result<VerifyReport> verify(std::optional<std::uint64_t> stream = std::nullopt);
 
-  // Retention: removes whole sealed segments, oldest first, never the active one.
+  // Retention: removes whole sealed segments, oldest first, never the active one. Errors:
+  // as append (corruption for a stream that needs repair first), not_found.
   Result<PurgeResult> purge(const PurgeOptions& options);
   Result<PurgeResult> purge(std::uint64_t stream, const PurgeOptions& options);
 

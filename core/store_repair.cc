@@ -218,7 +218,9 @@ void Repairer::describe_steps() {
   }
   for (const std::string& name : extras_) report_.steps.push_back(fmt::format("set {} aside as {}", name, removed_name(name, 0)));
   for (std::uint64_t base : header_rewrites_) report_.steps.push_back("rewrite the header of " + format::segment_file_name(base));
-  if (report_.nothing_to_do() && index_rebuilds_.empty()) return;
+  // A blocked stream whose files are sound again (a header rewrite that landed before a
+  // failure) is still committed and reloaded: that is what unblocks it.
+  if (report_.nothing_to_do() && index_rebuilds_.empty() && !s_.blocked) return;
   report_.steps.push_back("commit the new layout to the manifest");
   for (const manifest::Pending& p : pending_) {
     const std::string name = format::segment_file_name(p.base_offset);

@@ -81,6 +81,43 @@ TEST_CASE("H2: an invalid header on the active segment blocks appends until repa
   CHECK(s->verify()->clean());
 }
 
+TEST_CASE("repair unblocks a stream whose damage is gone by the time it runs") {
+  // Found by the simulator: a header rewrite cut short by a full disk still restored the
+  // header's bytes; the next repair found nothing to do and left the stream blocked.
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  const Bytes good = env.read(env.seg(1, bases.back()));
+  Bytes bad = good;
+  bad[34] ^= 0x10;
+  env.write(env.seg(1, bases.back()), bad);
+  auto s = env.open();
+  REQUIRE(s->stats(1)->blocked);
+  env.write(env.seg(1, bases.back()), good);
+  auto r = s->repair(1);
+  REQUIRE(r.ok());
+  CHECK(r->removals.empty());
+  CHECK_FALSE(s->stats(1)->blocked);
+  CHECK(s->append(1, payload_for(1, 999)).ok());
+}
+
+TEST_CASE("a blocked stream refuses retention until it is repaired") {
+  // Found by the simulator: purge removed files under the entry a blocked stream keeps as
+  // it was read, and the next open found them missing.
+  RecoveryEnv env;
+  auto bases = three_segments(env);
+  Bytes f = env.read(env.seg(1, bases.back()));
+  f[34] ^= 0x10;  // the active segment's header: the stream is blocked
+  env.write(env.seg(1, bases.back()), f);
+  auto s = env.open();
+  REQUIRE(s->stats(1)->blocked);
+  auto p = s->purge(1, PurgeOptions{.older_than_us = {}, .max_total_bytes = 1});
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.error().code == Errc::corruption);
+  CHECK(env.bases(1) == bases);
+  REQUIRE(s->repair(1).ok());
+  CHECK(s->purge(1, PurgeOptions{.older_than_us = {}, .max_total_bytes = 1}).ok());
+}
+
 TEST_CASE("H2: once retention removes a segment whose header was damaged, verify no longer reports it") {
   // Found by the simulator: what open found in a segment stayed in verify's report after
   // purge had removed the segment.
