@@ -89,11 +89,13 @@ std::string Oracle::check_recovery(Store& store, bool full, bool crashed) {
 std::string Oracle::check_losses(std::uint64_t id, const OracleStream& s, std::uint64_t next, const RecoveryReport& rep) {
   const std::uint64_t durable = must_survive(id, s);
   std::uint64_t cause = UINT64_MAX;  // the start of the first touched record's batch
+  bool unseen = false;               // a misdirected write: the bytes never reached their place
   for (std::uint64_t t : faults_.touched_offsets(id)) {
     // The record just before the cut counts too: a misdirected write leaves stale bytes
     // where it was meant to land, and a reader cannot reach the frame after them.
     if (t + 1 < next || t >= durable) continue;
     cause = std::max(t, next);
+    unseen = faults_.touched(id, t)->how.rfind("misdirected write", 0) == 0;
     while (cause > next && t < s.acked.size() && cause <= s.acked.size() && s.acked[cause - 1].same_batch(s.acked[t])) {
       --cause;
     }
@@ -105,7 +107,7 @@ std::string Oracle::check_losses(std::uint64_t id, const OracleStream& s, std::u
     const bool reported = std::any_of(rep.torn_tails.begin(), rep.torn_tails.end(), [&](const TornTail& t) {
       return t.stream == id && o >= t.first_offset_dropped && o < t.first_offset_dropped + t.possibly_acknowledged;
     });
-    if (!damaged_before || !(reported || recovery_interrupted_)) {
+    if (!damaged_before || !(reported || recovery_interrupted_ || unseen)) {
       return fmt::format("stream {}: durable records {}..{} lost (recovered up to {}){}", id, next, durable - 1, next,
                          damaged_before ? ", not reported as possibly acknowledged" : "");
     }

@@ -194,8 +194,8 @@ void World::crash() {
 }
 
 // The end of a seed: one last power loss with every fault family on; then the faults
-// stop and the store must, within a stated bound (one open, one repair per blocked
-// stream, then one append, one sync and one read per stream, each succeeding the first
+// stop and the store must, within a stated bound (one open, one repair per stream with
+// damage, then one append, one sync and one read per stream, each succeeding the first
 // time), reopen, accept an append and serve it back verified; the oracle reads every
 // record back and checks the files by FORMAT.md.
 void World::liveness() {
@@ -218,6 +218,12 @@ void World::liveness() {
   if (!opened.ok()) return fail("with the faults stopped the store refused to open: " + opened.error().to_string());
   store_ = std::move(opened).value();
   after_open(true, false);
+  // The operator repairs every stream with damage (a read across it fails until then).
+  for (const Finding& f : store_->recovery_report().damage) {
+    if (f.kind == FindingKind::damage && std::find(repairs_.begin(), repairs_.end(), f.stream) == repairs_.end()) {
+      repairs_.push_back(f.stream);
+    }
+  }
   while (result_.passed && !repairs_.empty()) {
     const std::uint64_t stream = repairs_.back();
     auto done = store_->repair(stream);
