@@ -102,11 +102,20 @@ void DurabilityModel::wrote(const std::string& path, std::uint64_t byte_pos, Byt
 DurabilityModel::Parsed DurabilityModel::parse(const std::string& path, std::uint64_t pos, ByteView data,
                                                std::uint64_t at) const {
   Parsed out;
-  while (auto fields = rules::frame_fields(data, at, max_record_bytes_)) {
+  while (at < data.size()) {
     if (auto frame = rules::frame_at(data, at, max_record_bytes_)) {
       out.frames.emplace_back(frame->offset, Placement{path, pos + at, frame->bytes, frame->timestamp_us});
+      at += frame->bytes;
+      continue;
     }
-    at += fields->bytes;
+    // Not a valid frame here: the start of one the next write completes, or damage to
+    // step over (to the next valid frame, as a reader resumes).
+    const auto fields = rules::frame_fields(data, at, max_record_bytes_);
+    std::optional<std::uint64_t> resume;
+    if (fields && rules::frame_at(data, at + fields->bytes, max_record_bytes_)) resume = at + fields->bytes;
+    if (!resume) resume = rules::next_valid_frame(data, at + 1, max_record_bytes_);
+    if (!resume) break;
+    at = *resume;
   }
   out.rest = at;
   return out;

@@ -88,6 +88,10 @@ void FaultMap::absorb(const std::vector<fs::FaultRecord>& log) {
     }
     std::uint64_t stream = 0;
     std::string file;
+    if (f.family == fs::FaultFamily::read_error && f.detail == "sticky sector" && !parse_path(f.path, stream, file)) {
+      sticky_other_.insert(f.path);  // the manifest, a lock: unreadable until the sector is replaced
+      continue;
+    }
     if (f.family == fs::FaultFamily::fsync_failure && f.path.rfind(store_dir_ + "/stream-", 0) == 0 &&
         f.path.find('/', store_dir_.size() + 1) == std::string::npos) {
       if (auto id = rules::stream_of_dir(f.path.substr(store_dir_.size() + 1))) dir_lost_.insert(*id);
@@ -175,7 +179,8 @@ bool FaultMap::stream_touched(std::uint64_t stream) const {
 }
 
 bool FaultMap::any_unreadable() const {
-  return std::any_of(sticky_.begin(), sticky_.end(), [](const auto& kv) { return !kv.second.empty(); });
+  return !sticky_other_.empty() ||
+         std::any_of(sticky_.begin(), sticky_.end(), [](const auto& kv) { return !kv.second.empty(); });
 }
 
 bool FaultMap::unreadable(std::uint64_t stream) const {

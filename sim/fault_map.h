@@ -74,7 +74,10 @@ class FaultMap final : public FsObserver {
   // A fsync of the stream's directory failed: renames and unlinks in it may be undone
   // for good (a set-aside segment back under its name, unlisted).
   bool dir_entries_lost(std::uint64_t stream) const { return dir_lost_.count(stream) > 0; }
-  void sectors_replaced() { sticky_.clear(); }
+  void sectors_replaced() {
+    sticky_.clear();
+    sticky_other_.clear();
+  }
   // The record is gone or holds new bytes: no more leniency for it (only for touches
   // recorded before `before`, when given: the store's call that rewrote the record may
   // itself have been hit).
@@ -100,6 +103,7 @@ class FaultMap final : public FsObserver {
   std::map<std::uint64_t, std::map<std::uint64_t, Touch>> records_;
   std::map<std::uint64_t, std::set<std::string>> files_;
   std::map<std::uint64_t, std::set<std::string>> sticky_;
+  std::set<std::string> sticky_other_;  // outside the stream directories
   bool manifest_ = false;
   std::set<std::uint64_t> dir_lost_;
   std::set<std::string> replaced_;  // paths renamed into place, not yet durable
