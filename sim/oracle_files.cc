@@ -163,10 +163,13 @@ std::string Oracle::check_coverage(Store& store, std::uint64_t id, const OracleS
   for (std::uint64_t o : due) {
     const Touch* t = faults_.touched(id, o);
     const bool named = std::any_of(findings.begin(), findings.end(), [&](const Finding& f) {
-      if (f.stream != id || f.segment != t->file) return false;
+      if (f.stream != id) return false;
+      // By offset in any file (a repair may have moved the record since), or by position
+      // in the file the fault hit.
       const bool in_range = o >= f.offset && o < std::max(f.end_offset, f.offset + 1);
+      const bool same_file = f.segment == t->file;
       const bool header = t->how == "segment header flip" && f.byte_pos < rules::kHeaderBytes;
-      return f.byte_pos == t->byte_pos || in_range || f.offset == o + 1 || header;
+      return in_range || f.offset == o + 1 || (same_file && (f.byte_pos == t->byte_pos || header));
     });
     if (!named) {
       std::string seen;

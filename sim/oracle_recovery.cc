@@ -207,6 +207,7 @@ std::string Oracle::read_back(Store& store, std::uint64_t id, OracleStream& s, s
       retries = 0;
       Attempt gone;
       if (r.error().code == Errc::not_found) {
+        if (at < s.acked.size()) gone = s.acked[at];  // its batch, for check_batches
         gone.removed = true;
       } else if (at < s.acked.size()) {
         gone = s.acked[at];  // acknowledged: if it ever reads back, it holds these bytes
