@@ -328,10 +328,10 @@ Status StreamRecovery::load_all() {
 
 Status StreamRecovery::finish() {
   if (s_.segments.empty()) {
-    // I1: a stream directory without segments the manifest does not list was left by a
-    // creation cut short: not a stream (a later append starts the directory afresh).
-    // Without a manifest (M3), an empty stream is the best reading of it.
-    if (im_.read_only() || (have_manifest_ && !listed_)) return {};
+    // I1: a stream directory without segments the manifest does not list (or without a
+    // manifest, M3) was left by a creation cut short, whose directory entry may never
+    // reach the disk: not a stream (a later append starts the directory afresh).
+    if (im_.read_only() || !listed_) return {};
     CAIRN_TRY(im_.create_segment(s_, 0, kZeroHash));
   }
   Segment& act = s_.active();

@@ -65,13 +65,15 @@ std::string Oracle::check_findings(const RecoveryReport& rep) {
 std::string Oracle::check_recovery(Store& store, bool full, bool crashed) {
   absorb();
   const RecoveryReport& rep = store.recovery_report();
-  std::string why = check_findings(rep);
-  if (!why.empty()) return why;
   for (std::uint64_t id : store.streams()) streams_[id];  // created by an append that then failed
-  if (rep.manifest_rebuilt) {
-    faults_.manifest_rebuilt();
+  // A rebuilt manifest forgets repair's gaps; an open whose report was lost may have
+  // rebuilt one too.
+  if (rep.manifest_rebuilt || recovery_interrupted_) {
     for (auto& [id, s] : streams_) s.gaps_forgotten_below = std::max(s.gaps_forgotten_below, s.acked.size());
   }
+  std::string why = check_findings(rep);
+  if (!why.empty()) return why;
+  if (rep.manifest_rebuilt) faults_.manifest_rebuilt();
   for (auto& [id, s] : streams_) {
     why = check_stream_recovery(store, id, s, full);
     if (!why.empty()) return why;
