@@ -183,6 +183,8 @@ std::string Oracle::apply_gaps(std::uint64_t id, OracleStream& s,
       if (s.acked.size() <= o) s.acked.resize(static_cast<std::size_t>(o + 1));
       s.acked[o].removed = true;
       faults_.forget(id, o);
+      // Past a removed record the repair anchors what follows afresh: the oracle's chain stops.
+      if (s.chain.size() > o) s.chain.resize(static_cast<std::size_t>(o));
     }
     model_.skip(id, a, b);
   }
