@@ -218,6 +218,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
     // fail at the damage rather than find nothing.
     seg.next_offset = std::max({seg.next_offset, rp.offset, r.tail_bytes > 0 ? r.tail_last_offset + 1 : 0});
     seg.size_bytes = probe.file_size;
+    seg.last_ts = std::max(seg.last_ts, r.max_timestamp_us);  // the records before the damage, by time too
   }
   if (!im_.read_only() && !clean && !s_.blocked) {
     // A7: what survived may sit only in the page cache: after a failed fsync the kernel

@@ -284,6 +284,26 @@ TEST_CASE("A3: the scan resumes at the lowest offset after damage, not at a late
   CHECK(r->front().payload == payload_for(1, 9));
 }
 
+TEST_CASE("A4: a read by time finds the records of a damaged last batch before the damage") {
+  // Found by the simulator: the blocked segment's last timestamp came from its last whole
+  // batch, so offset_for_time skipped it and answered the next offset.
+  RecoveryEnv env;
+  {
+    auto s = env.open();
+    env.append(*s, 1, 0, 5);
+    env.clock.advance_us(1000);
+    REQUIRE(s->append(1, std::vector<Bytes>{payload_for(1, 5), payload_for(1, 6), payload_for(1, 7)}).ok());
+    REQUIRE(s->close().ok());
+  }
+  Bytes f = env.read(env.seg(1, 0));
+  f[frame_pos(f, 7) + 75] ^= 0x40;  // the batch's last record
+  env.write(env.seg(1, 0), f);
+  auto s = env.open();
+  REQUIRE(s->recovery_report().blocked_streams == std::vector<std::uint64_t>{1});
+  const std::uint64_t t = s->read(1, 5, 1).value()[0].timestamp_us;
+  CHECK(s->offset_for_time(1, t).value() == 5);
+}
+
 TEST_CASE("A4: damage below the recovery point with nothing after it is never cut") {
   RecoveryEnv env;
   env.fill_closed(1, 10);  // the recovery point is the end
