@@ -34,7 +34,7 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
   if (!canary_on(Canary::metadata_no_fsync_before_rename)) CAIRN_TRY(synced(file->sync()));
   CAIRN_TRY(file->close());
   CAIRN_TRY(fs.rename(tmp, fs::join_path(dir, name)));
-  CAIRN_TRY(synced(fs.sync_dir(dir)));
+  if (!canary_on(Canary::manifest_no_dir_fsync)) CAIRN_TRY(synced(fs.sync_dir(dir)));
   return {};
 }
 

@@ -2,13 +2,66 @@
 
 namespace cairn {
 
+// Decisions multiply: one row per planted bug, in enum order.
+const std::vector<PlantedBug>& planted_bugs() {
+  static const std::vector<PlantedBug> bugs = {
+      {Canary::ack_before_fsync, "ack-before-fsync", false, "sync=always acknowledged before fdatasync"},
+      {Canary::no_dir_fsync_on_create, "no-dir-fsync-on-create", false, "a new segment's directory entry never synced"},
+      {Canary::metadata_no_fsync_before_rename, "metadata-no-fsync-before-rename", false,
+       "atomic replace renames an unsynced temp file (ext4 delayed allocation, 2009)"},
+      {Canary::torn_tail_fatal, "torn-tail-fatal", false, "recovery refuses to open on a torn tail"},
+      {Canary::mid_log_corruption_truncated, "mid-log-corruption-truncated", false,
+       "damage followed by valid data cut away silently (a WAL reader stopping at the first bad record)"},
+      {Canary::zero_frames_accepted, "zero-frames-accepted", false, "an all-zero frame read as an empty record"},
+      {Canary::failed_fsync_retried, "failed-fsync-retried", false, "a failed fsync retried and trusted (fsyncgate, PostgreSQL 2018)"},
+      {Canary::append_after_short_write, "append-after-short-write", false, "a short write not cut back before the next append"},
+      {Canary::index_trusted_over_log, "index-trusted-over-log", false, "a sealed segment's index used without checks"},
+      {Canary::checkpoint_hash_unverified, "checkpoint-hash-unverified", false, "a checkpoint trusted without checking it"},
+      {Canary::always_no_fsync, "always-no-fsync", true,
+       "sync=always that never fsyncs (a durability setting silently off, as fsync=off or an unsynced WAL)"},
+      {Canary::durable_offset_frozen, "durable-offset-frozen", true, "the durable offset never advances (a stuck high watermark)"},
+      {Canary::durable_offset_at_write, "durable-offset-at-write", true, "durable_offset advanced at write, before any fsync"},
+      {Canary::every_count_off_by_one, "every-count-off-by-one", true, "group commit syncs one record late (every:N keeps N unsynced)"},
+      {Canary::every_bytes_ignored, "every-bytes-ignored", true, "a byte threshold for group commit never checked"},
+      {Canary::close_skips_sync, "close-skips-sync", true, "close without syncing the log, yet marked clean (a WAL not synced on close)"},
+      {Canary::seal_without_sync, "seal-without-sync", true, "a segment sealed and a new one created before the old one is synced"},
+      {Canary::cut_back_not_synced, "cut-back-not-synced", true, "a failed append's cut-back never synced: its records come back after a crash"},
+      {Canary::segment_dir_fsync_failure_ignored, "segment-dir-fsync-failure-ignored", true,
+       "a failed directory fsync ignored (fsyncgate for directory entries)"},
+      {Canary::stream_dir_not_synced, "stream-dir-not-synced", true, "a new directory's entry in its parent never synced"},
+      {Canary::store_dir_not_synced, "store-dir-not-synced", true, "the store's own directory never synced into its parent"},
+      {Canary::manifest_no_dir_fsync, "manifest-no-dir-fsync", true, "a manifest renamed into place without a directory fsync"},
+      {Canary::recovery_point_ahead, "recovery-point-ahead", true, "the recovery point records bytes not yet synced"},
+      {Canary::recreate_skipped, "recreate-skipped", true,
+       "after a failed fsync the kept pages are trusted without rewriting them (fsyncgate)"},
+      {Canary::record_limit_forgotten, "record-limit-forgotten", true,
+       "a reopen with a smaller record limit takes older, larger records for damage"},
+      {Canary::torn_tail_window_unreported, "torn-tail-window-unreported", true,
+       "a cut tail never says its records may have been acknowledged"},
+      {Canary::batch_end_every_record, "batch-end-every-record", true, "every record marked as a batch end: batches no longer atomic"},
+      {Canary::purge_ineligible, "purge-ineligible", true, "retention deletes a segment still inside retention"},
+      {Canary::purge_unlink_before_manifest, "purge-unlink-before-manifest", true,
+       "retention deletes files before the manifest stops listing them"},
+      {Canary::lock_not_taken, "lock-not-taken", true, "a second writer admitted (a lock file created but never locked)"},
+      {Canary::read_only_writes, "read-only-writes", true, "a read-only open that writes the manifest"},
+      {Canary::repair_reuses_offsets, "repair-reuses-offsets", true, "repair hands out offsets the stream once held"},
+      {Canary::repair_gap_not_recorded, "repair-gap-not-recorded", true, "repair removes offsets without recording the gap"},
+      {Canary::chain_skips_timestamp, "chain-skips-timestamp", true, "a hash chain that leaves a field out: its edits go undetected"},
+      {Canary::crc_skips_tail, "crc-skips-tail", true, "a checksum that misses a frame's last bytes"},
+      {Canary::checkpoint_count_off_by_one, "checkpoint-count-off-by-one", true, "a checkpoint counting one record too many"},
+      {Canary::offset_for_time_strict, "offset-for-time-strict", true, "a time lookup that skips the records at exactly that time"},
+      {Canary::unacknowledged_reads, "unacknowledged-reads", true, "reads serve a batch whose fsync failed (never acknowledged)"},
+      {Canary::findings_outlive_purge, "findings-outlive-purge", true, "verify reports damage in segments retention removed"},
+  };
+  return bugs;
+}
+
 const std::vector<std::string>& canary_names() {
-  static const std::vector<std::string> names = {
-      "ack-before-fsync",           "no-dir-fsync-on-create",
-      "metadata-no-fsync-before-rename", "torn-tail-fatal",
-      "mid-log-corruption-truncated",    "zero-frames-accepted",
-      "failed-fsync-retried",            "append-after-short-write",
-      "index-trusted-over-log",          "checkpoint-hash-unverified"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const PlantedBug& b : planted_bugs()) out.push_back(b.name);
+    return out;
+  }();
   return names;
 }
 
@@ -18,9 +71,8 @@ const char* canary_name(Canary c) {
 }
 
 std::optional<Canary> parse_canary(const std::string& name) {
-  const auto& names = canary_names();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<Canary>(i + 1);
+  for (const PlantedBug& b : planted_bugs()) {
+    if (name == b.name) return b.id;
   }
   if (name == "none") return Canary::none;
   return std::nullopt;

@@ -22,7 +22,48 @@ enum class Canary : std::uint8_t {
   append_after_short_write,         // a failed write is not cut back before the next one
   index_trusted_over_log,           // a sealed segment's index is used without checks
   checkpoint_hash_unverified,       // verified reads trust a checkpoint without checking it
+  // The mutation set: one planted bug per durability or recovery decision (the incident
+  // each imitates is in planted_bugs() and sim/README.md).
+  always_no_fsync,
+  durable_offset_frozen,
+  durable_offset_at_write,
+  every_count_off_by_one,
+  every_bytes_ignored,
+  close_skips_sync,
+  seal_without_sync,
+  cut_back_not_synced,
+  segment_dir_fsync_failure_ignored,
+  stream_dir_not_synced,
+  store_dir_not_synced,
+  manifest_no_dir_fsync,
+  recovery_point_ahead,
+  recreate_skipped,
+  record_limit_forgotten,
+  torn_tail_window_unreported,
+  batch_end_every_record,
+  purge_ineligible,
+  purge_unlink_before_manifest,
+  lock_not_taken,
+  read_only_writes,
+  repair_reuses_offsets,
+  repair_gap_not_recorded,
+  chain_skips_timestamp,
+  crc_skips_tail,
+  checkpoint_count_off_by_one,
+  offset_for_time_strict,
+  unacknowledged_reads,
+  findings_outlive_purge,
 };
+
+// One planted bug: its name (for --canary), whether it is one of the first ten canaries
+// or of the mutation set, and the decision it breaks with the incident it imitates.
+struct PlantedBug {
+  Canary id;
+  const char* name;
+  bool mutation;
+  const char* imitates;
+};
+const std::vector<PlantedBug>& planted_bugs();
 
 // Every canary's name, in enum order (without none).
 const std::vector<std::string>& canary_names();

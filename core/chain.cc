@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/canary.h"
 #include "core/le.h"
 
 namespace cairn {
@@ -34,7 +35,7 @@ ChainHash ChainHasher::next(const ChainHash& prev, std::uint64_t offset, RecordK
   std::uint8_t fields[8 + 1 + 8];
   le::put<std::uint64_t>(fields, offset);
   fields[8] = static_cast<std::uint8_t>(kind);
-  le::put<std::uint64_t>(fields + 9, timestamp_us);
+  le::put<std::uint64_t>(fields + 9, canary_on(Canary::chain_skips_timestamp) ? 0 : timestamp_us);
   ChainHash out{};
   unsigned int len = 0;
   EVP_DigestInit_ex(impl_->ctx, impl_->md, nullptr);

@@ -1,13 +1,23 @@
 #include "core/format.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "core/canary.h"
 #include "core/crc32c.h"
 #include "core/le.h"
 
 namespace cairn::format {
+namespace {
+
+// Planted bug (crc_skips_tail): the frame CRC leaves out the payload's last bytes.
+std::size_t crc_skipped_tail(std::size_t payload_bytes) {
+  return canary_on(Canary::crc_skips_tail) ? std::min<std::size_t>(payload_bytes, 4) : 0;
+}
+
+}  // namespace
 
 void encode_segment_header(const SegmentHeader& h, Bytes& out) {
   std::size_t at = out.size();
@@ -63,7 +73,7 @@ void encode_frame(const FrameHeader& h, ByteView payload, Bytes& out) {
   p[35] = 0;
   std::memcpy(p + 36, h.prev_hash.data(), 32);
   if (!payload.empty()) std::memcpy(p + kFrameHeaderBytes, payload.data(), payload.size());
-  le::put<std::uint32_t>(p, crc32c(ByteView(p + 4, kFrameHeaderBytes - 4 + payload.size())));
+  le::put<std::uint32_t>(p, crc32c(ByteView(p + 4, kFrameHeaderBytes - 4 + payload.size() - crc_skipped_tail(payload.size()))));
 }
 
 FrameDecode decode_frame(ByteView buf, std::uint32_t max_record_bytes) {
@@ -85,7 +95,7 @@ FrameDecode decode_frame(ByteView buf, std::uint32_t max_record_bytes) {
   }
   d.frame_bytes = kFrameHeaderBytes + h.payload_len;
   if (buf.size() < d.frame_bytes) return d;  // truncated
-  if (crc32c(ByteView(p + 4, d.frame_bytes - 4)) != h.crc) {
+  if (crc32c(ByteView(p + 4, d.frame_bytes - 4 - crc_skipped_tail(h.payload_len))) != h.crc) {
     d.status = FrameStatus::bad_crc;
     return d;
   }

@@ -220,7 +220,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
     seg.size_bytes = probe.file_size;
     seg.last_ts = std::max(seg.last_ts, r.max_timestamp_us);  // the records before the damage, by time too
   }
-  if (!im_.read_only() && !clean && !s_.blocked) {
+  if (!im_.read_only() && !clean && !s_.blocked && !canary_on(Canary::recreate_skipped)) {
     // A7: what survived may sit only in the page cache: after a failed fsync the kernel
     // marks unwritten pages clean, so a plain fsync would not write them, and a failed
     // directory fsync may have lost the file's entry while this process still sees it
@@ -246,6 +246,7 @@ Status StreamRecovery::take_tail(Segment& seg, const ScanResult& r, const Durabl
     std::uint64_t last = r.tail_last_offset;
     if (file_size - r.tail_pos >= format::kFrameHeaderBytes) last = std::max(last, r.tail_offset);
     t.possibly_acknowledged = last >= r.next_offset ? last - r.next_offset + 1 : 0;
+    if (canary_on(Canary::torn_tail_window_unreported)) t.possibly_acknowledged = 0;  // planted bug
   }
   if (canary_on(Canary::torn_tail_fatal)) {
     return im_.located(Errc::corruption, s_, seg, r.valid_end, r.next_offset,

@@ -231,7 +231,9 @@ Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const C
   // The directory entry must be durable before any record in the file is acknowledged.
   if (!canary_on(Canary::no_dir_fsync_on_create)) {
     Status dir_synced = fs.sync_dir(s.dir);
-    if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
+    if (!dir_synced.ok() && !canary_on(Canary::segment_dir_fsync_failure_ignored)) {
+      return fail_stop(std::move(dir_synced).error());
+    }
   }
   s.segments.push_back(std::move(seg));
   return {};
@@ -253,7 +255,7 @@ Result<Stream*> Store::Impl::get_or_create_stream(std::uint64_t id) {
     made = fs.mkdir(s.dir);
   }
   if (!made.ok()) return std::move(made).error();
-  Status dir_synced = fs.sync_dir(dir);
+  Status dir_synced = canary_on(Canary::stream_dir_not_synced) ? Status{} : fs.sync_dir(dir);
   if (!dir_synced.ok()) return fail_stop(std::move(dir_synced).error());
   CAIRN_TRY(create_segment(s, 0, kZeroHash));
   s.durable = s.written = DurableMark{0, format::kSegmentHeaderBytes, 0, kZeroHash};
@@ -297,7 +299,7 @@ Status Store::Impl::sync_stream(Stream& s) {
   if (s.durable.byte - s.written.byte >= options.recovery_point_interval_bytes) {
     CAIRN_TRY(write_manifest(false));
   }
-  s.durable_offset = s.next_offset;
+  if (!canary_on(Canary::durable_offset_frozen)) s.durable_offset = s.next_offset;
   return {};
 }
 
@@ -305,7 +307,7 @@ Status Store::Impl::rotate(Stream& s) {
   // Seal: the old segment is durable in full before the next one exists. Until the
   // manifest below lands, recovery adopts the new segment as the one successor of the
   // listed active segment (RECOVERY.md I7).
-  CAIRN_TRY(sync_stream(s));
+  if (!canary_on(Canary::seal_without_sync)) CAIRN_TRY(sync_stream(s));
   CAIRN_TRY(create_segment(s, s.next_offset, s.head));
   Segment& old = s.segments[s.segments.size() - 2];
   old.sealed = true;
@@ -409,6 +411,7 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
     result.bytes_removed += oldest.size_bytes;
     ++drop;
   }
+  if (canary_on(Canary::purge_ineligible) && drop + 1 < s->segments.size()) ++drop;  // planted bug
   if (drop == 0) return result;
   std::vector<Segment> removed(std::make_move_iterator(s->segments.begin()),
                                std::make_move_iterator(s->segments.begin() + static_cast<long>(drop)));
@@ -418,13 +421,13 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
                                [first](const manifest::Gap& g) { return g.to_offset <= first; }),
                 s->gaps.end());
   // What open found in the removed segments is gone with them (verify must not report it).
-  std::erase_if(s->open_findings, [&](const Finding& f) {
+  if (!canary_on(Canary::findings_outlive_purge)) std::erase_if(s->open_findings, [&](const Finding& f) {
     return f.end_offset <= first ||
            std::any_of(removed.begin(), removed.end(), [&](const Segment& g) { return g.name == f.segment; });
   });
   // The manifest moves the first retained offset before any file goes: a crash between
   // leaves files below it, which open removes as an interrupted purge (RECOVERY.md I4).
-  CAIRN_TRY(im.write_manifest(false));
+  if (!canary_on(Canary::purge_unlink_before_manifest)) CAIRN_TRY(im.write_manifest(false));
   for (Segment& g : removed) {
     g.file.reset();
     CAIRN_TRY(im.fs.unlink(fs::join_path(s->dir, g.name)));
@@ -435,6 +438,7 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   }
   Status synced = im.fs.sync_dir(s->dir);
   if (!synced.ok()) return im.fail_stop(std::move(synced).error());
+  if (canary_on(Canary::purge_unlink_before_manifest)) CAIRN_TRY(im.write_manifest(false));
   return result;
 }
 
@@ -476,7 +480,7 @@ Status Store::close() {
   Status result;
   if (!im.failed && !im.read_only()) {
     for (auto& [id, s] : im.streams) {
-      if (s.blocked) continue;
+      if (s.blocked || canary_on(Canary::close_skips_sync)) continue;
       Status st = im.sync_stream(s);
       if (!st.ok() && result.ok()) result = std::move(st);
     }

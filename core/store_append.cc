@@ -43,7 +43,7 @@ Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_p
     h.timestamp_us = ts;
     h.durable_offset = s.durable_offset;
     h.kind = static_cast<std::uint8_t>(kind);
-    h.flags = last ? format::kFlagBatchEnd : 0;
+    h.flags = last || canary_on(Canary::batch_end_every_record) ? format::kFlagBatchEnd : 0;
     h.prev_hash = e.hash;
     e.last_frame_pos = write_pos + e.buf.size();
     e.placed.push_back({e.next_offset, e.last_frame_pos, kind == RecordKind::checkpoint, e.hash});
@@ -55,7 +55,7 @@ Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_p
     add(RecordKind::data, payloads[i], i + 1 == payloads.size() && !add_checkpoint);
   }
   if (add_checkpoint) {
-    const Bytes cp = format::encode_checkpoint({e.hash, e.next_offset});
+    const Bytes cp = format::encode_checkpoint({e.hash, e.next_offset + (canary_on(Canary::checkpoint_count_off_by_one) ? 1 : 0)});
     add(RecordKind::checkpoint, cp, true);
   }
   ALWAYS(e.buf.size() == batch_bytes, "a batch encodes to exactly its planned size",
@@ -87,13 +87,15 @@ void apply_batch(Stream& s, Segment& seg, const Encoded& e, std::uint64_t ts, st
   s.last_ts = ts;
   s.unsynced_records += e.placed.size();
   s.unsynced_bytes += e.buf.size();
+  if (canary_on(Canary::durable_offset_at_write)) s.durable_offset = s.next_offset;  // planted bug
 }
 
 bool sync_due(const SyncPolicy& policy, const Stream& s) {
-  if (policy.mode == SyncMode::always) return true;
+  if (policy.mode == SyncMode::always) return !canary_on(Canary::always_no_fsync);
   if (policy.mode != SyncMode::every) return false;
-  return (policy.every_records > 0 && s.unsynced_records >= policy.every_records) ||
-         (policy.every_bytes > 0 && s.unsynced_bytes >= policy.every_bytes);
+  const std::uint64_t records = s.unsynced_records - (canary_on(Canary::every_count_off_by_one) ? 1 : 0);
+  return (policy.every_records > 0 && records >= policy.every_records) ||
+         (policy.every_bytes > 0 && s.unsynced_bytes >= policy.every_bytes && !canary_on(Canary::every_bytes_ignored));
 }
 
 }  // namespace
@@ -112,7 +114,7 @@ static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_
     // The cut is made durable before the error returns, so the records of a failed append
     // never come back after a crash (the writes that landed were pending too).
     Status cut = seg.file->truncate(write_pos);
-    if (cut.ok()) cut = seg.file->sync();
+    if (cut.ok() && !canary_on(Canary::cut_back_not_synced)) cut = seg.file->sync();
     if (!cut.ok()) return im.fail_stop(std::move(cut).error());
     s.durable = DurableMark{s.next_offset, write_pos, seg.last_frame_pos, s.head};
     s.dirty = false;

@@ -93,7 +93,8 @@ Result<std::uint64_t> Store::Impl::offset_for_time(Stream& s, std::uint64_t t_us
                            ? format::frame_status_name(d.status)
                            : fmt::format("frame holds offset {} where offset {} belongs", d.header.offset, expected));
       }
-      if (d.header.timestamp_us >= t_us) return expected;
+      const bool strict = canary_on(Canary::offset_for_time_strict);  // planted bug: > for >=
+      if (strict ? d.header.timestamp_us > t_us : d.header.timestamp_us >= t_us) return expected;
       pos += d.frame_bytes;
       ++expected;
     }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/canary.h"
 #include "core/chain.h"
 #include "core/format.h"
 #include "core/manifest.h"
@@ -113,7 +114,9 @@ struct Stream {
   // A repair failed after its commit point: this view may not be what the files hold, so
   // reads and verify refuse the stream (fail_stopped) until a reopen completes the repair.
   bool stale = false;
-  std::uint64_t readable_end() const { return unacked_from.value_or(next_offset); }
+  std::uint64_t readable_end() const {
+    return canary_on(Canary::unacknowledged_reads) ? next_offset : unacked_from.value_or(next_offset);
+  }
   // What open found that a scan of the files cannot find again (a segment missing or
   // shorter than the manifest says, a file not in it): verify() reports these too.
   std::vector<Finding> open_findings;

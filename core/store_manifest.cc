@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/canary.h"
 #include "core/store_impl.h"
 #include "properties/properties.h"
 
@@ -24,6 +25,11 @@ manifest::StreamEntry stream_entry(const Stream& s) {
     }
     // The active segment's entry is the recovery point: where the stream was last
     // known durable, not where it ends now.
+    if (canary_on(Canary::recovery_point_ahead)) {  // planted bug: where it ends, synced or not
+      e.segments.push_back(manifest::SegmentEntry{g.base_offset, s.next_offset, g.size_bytes, g.last_frame_pos,
+                                                  s.head, manifest::SegmentState::active});
+      continue;
+    }
     e.segments.push_back(manifest::SegmentEntry{g.base_offset, s.durable.offset, s.durable.byte,
                                                 s.durable.last_frame_pos, s.durable.hash,
                                                 manifest::SegmentState::active});

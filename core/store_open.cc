@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/recovery.h"
 #include "core/store.h"
+#include "core/canary.h"
 #include "core/store_impl.h"
 #include "properties/properties.h"
 
@@ -64,7 +65,7 @@ Status Store::Impl::recover() {
   if (!present) {
     if (!options.create_if_missing || read_only()) return no_store(dir);
     CAIRN_TRY(fs.mkdir(dir));
-    Status synced = fs.sync_dir(parent_dir(dir));
+    Status synced = canary_on(Canary::store_dir_not_synced) ? Status{} : fs.sync_dir(parent_dir(dir));
     if (!synced.ok()) {
       // The new directory's entry may never reach the disk (a failed directory fsync is
       // never retried and trusted): take it back, so the next open creates it afresh.
@@ -75,7 +76,7 @@ Status Store::Impl::recover() {
   const std::string lock_path = fs::join_path(dir, kLockFileName);
   if (read_only()) {
     CAIRN_ASSIGN_OR_RETURN(report.live_writer, fs.lock_held(lock_path));  // L2
-  } else {
+  } else if (!canary_on(Canary::lock_not_taken)) {
     auto locked = fs.lock(lock_path);  // L1: one writer; a second changes nothing
     if (!locked.ok()) {
       Error e = std::move(locked).error();
@@ -135,7 +136,7 @@ Status Store::Impl::recover_streams() {
   loaded.reset();
   if (read.ok() && read->has_value()) {
     loaded = std::move(**read);
-    if (!read_only()) {
+    if (!read_only() || canary_on(Canary::read_only_writes)) {
       // What this open acts on must be durable first: after a failed directory fsync the
       // manifest this process sees may be a rename the disk never got.
       loaded->generation += 1;
@@ -143,7 +144,7 @@ Status Store::Impl::recover_streams() {
     }
     report.clean_shutdown = loaded->clean_shutdown;
     manifest_generation = loaded->generation;
-    max_record_bytes = std::max(max_record_bytes, loaded->max_record_bytes);  // M6
+    if (!canary_on(Canary::record_limit_forgotten)) max_record_bytes = std::max(max_record_bytes, loaded->max_record_bytes);  // M6
     for (const manifest::StreamEntry& e : loaded->streams) ids.insert(e.stream_id);
   } else if (!ids.empty()) {
     // M3, M4: rebuilt from the segments (the directory listing is the segment list), and

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/canary.h"
 #include "core/scan.h"
 #include "core/segment_check.h"
 #include "core/store.h"
@@ -173,8 +174,10 @@ Status Repairer::list_extras() {
 
 void Repairer::plan() {
   next_offset_ = s_.next_offset;
+  const bool reuse = canary_on(Canary::repair_reuses_offsets);  // planted bug: after the last record kept
+  if (reuse) next_offset_ = s_.first_offset();
   for (const Survey& v : surveys_) {
-    next_offset_ = std::max(next_offset_, v.end_offset);
+    if (!reuse) next_offset_ = std::max(next_offset_, v.end_offset);
     for (const ScanRun& r : v.runs) next_offset_ = std::max(next_offset_, r.next_offset);
   }
   for (const Survey& v : surveys_) plan_segment(v);
@@ -329,7 +332,9 @@ manifest::StreamEntry Repairer::layout() const {
   e.stream_id = s_.id;
   for (const Piece& p : pieces_) {
     if (!e.segments.empty() && e.segments.back().next_offset != p.entry.base_offset) {
-      e.gaps.push_back(manifest::Gap{e.segments.back().next_offset, p.entry.base_offset});
+      if (!canary_on(Canary::repair_gap_not_recorded)) {
+        e.gaps.push_back(manifest::Gap{e.segments.back().next_offset, p.entry.base_offset});
+      }
     }
     e.segments.push_back(p.entry);
   }

@@ -4,6 +4,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <set>
+
+#include "core/canary.h"
 #include "sim/simulation.h"
 #include "sim/swarm.h"
 #include "simfs/prng.h"
@@ -70,4 +73,29 @@ TEST_CASE("a seed runs the same way twice in one process") {
   CHECK(a.events == 200);
   opt.seed = 78;
   CHECK(run_seed(opt).digest != a.digest);
+}
+
+TEST_CASE("the planted bugs are listed once each, in enum order, with at least 25 mutations") {
+  const auto& bugs = planted_bugs();
+  std::set<std::string> names;
+  std::size_t mutations = 0;
+  for (std::size_t i = 0; i < bugs.size(); ++i) {
+    CHECK(static_cast<std::size_t>(bugs[i].id) == i + 1);
+    CHECK(names.insert(bugs[i].name).second);
+    CHECK(parse_canary(bugs[i].name) == bugs[i].id);
+    CHECK(std::string(bugs[i].imitates).size() > 10);
+    mutations += bugs[i].mutation ? 1 : 0;
+  }
+  CHECK(bugs.size() - mutations == 10);
+  CHECK(mutations >= 25);
+}
+
+TEST_CASE("swarm keys: every key listed with a range, every range enforced") {
+  const std::string keys = Swarm::key_list();
+  Swarm w;
+  for (const auto& [k, v] : w.fields()) CHECK(keys.find(k) != std::string::npos);
+  CHECK_FALSE(w.set("crash_ppm", "1000001").empty());
+  CHECK_FALSE(w.set("sector_bytes", "100").empty());
+  CHECK(w.set("sector_bytes", "4096").empty());
+  CHECK(w.set("edge_damage_ppm", "500000").empty());
 }

@@ -1,0 +1,160 @@
+// cairn-sim's arguments: parsing, the seed range and shard, and the replay lines.
+#include "sim/cli.h"
+
+#include <cstdio>
+#include <random>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "core/canary.h"
+
+#ifndef CAIRN_GIT_COMMIT
+#define CAIRN_GIT_COMMIT "unknown"
+#endif
+
+namespace cairn::sim::cli {
+namespace {
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "cairn-sim: %s (see --help)\n", why.c_str());
+  return 2;
+}
+
+bool parse_range(const std::string& text, std::uint64_t& a, std::uint64_t& b) {
+  auto dots = text.find("..");
+  if (dots == std::string::npos) return false;
+  try {
+    std::size_t used = 0;
+    a = std::stoull(text.substr(0, dots), &used);
+    if (used != dots) return false;
+    b = std::stoull(text.substr(dots + 2), &used);
+    return used == text.size() - dots - 2 && a <= b;
+  } catch (...) {
+    return false;
+  }
+}
+
+void add_options(CLI::App& app, Args& a) {
+  app.add_option("--seed", a.seed, "run one seed");
+  app.add_option("--seeds", a.seeds, "run seeds A..B (inclusive)");
+  app.add_option("--count", a.count, "run N fresh seeds from a random base (printed)");
+  app.add_option("--jobs", a.jobs, "seeds run in parallel")->check(CLI::Range(1u, 256u));
+  app.add_option("--shard", a.shard, "run only shard K of N (K in 0..N-1), e.g. 3/8");
+  app.add_option("--time-budget", a.time_budget_s, "stop starting seeds after this many seconds");
+  app.add_flag("--stop-on-failure", a.stop_on_failure, "stop starting seeds after the first failure");
+  app.add_option("--ops", a.ops, "scheduled actor events per seed (workload length)");
+  app.add_flag("--trace", a.trace, "print the readable event trace (single seed)");
+  app.add_option("--trace-out", a.trace_out, "write the event trace of a single seed to a file");
+  app.add_option("--jsonl", a.jsonl, "write one JSON line per seed");
+  app.add_option("--junit", a.junit, "write a JUnit XML report");
+  app.add_option("--properties-out", a.properties_out, "write the property report (Antithesis JSONL)");
+  app.add_flag("--check-determinism", a.check_determinism, "rerun every seed in a second process");
+  app.add_option("--canary", a.canary, "switch on one planted bug (cairn-sim-canary only)");
+  app.add_flag("--list-canaries", a.list_canaries, "list the planted bugs: canaries and the mutation set");
+  app.add_flag("--list-keys", a.list_keys, "list every swarm key with its range and meaning");
+  app.add_option("--set", a.sets, "override a swarm value: key=value (repeatable)");
+  app.add_flag("--print-digest", a.print_digest, "print only the trace digest (used by --check-determinism)");
+}
+
+// The seed range of this run: --seed, --seeds, --count, then --shard.
+int seed_range(Args& a) {
+  const int modes = (a.seed_given ? 1 : 0) + (a.seeds.empty() ? 0 : 1) + (a.count > 0 ? 1 : 0);
+  if (modes > 1) return usage("give only one of --seed, --seeds, --count");
+  if (a.seed_given) a.lo = a.hi = a.seed;
+  if (!a.seeds.empty() && !parse_range(a.seeds, a.lo, a.hi)) return usage("--seeds takes A..B, not '" + a.seeds + "'");
+  if (a.count > 0) {
+    std::random_device rd;  // allowed: choosing a fresh base seed, printed for replay
+    a.lo = ((static_cast<std::uint64_t>(rd()) << 32) ^ rd()) % (UINT64_MAX - a.count);
+    a.hi = a.lo + a.count - 1;
+    std::printf("fresh seeds: base %llu (rerun with --seeds %llu..%llu)\n", static_cast<unsigned long long>(a.lo),
+                static_cast<unsigned long long>(a.lo), static_cast<unsigned long long>(a.hi));
+  }
+  if (!a.shard.empty()) {
+    const auto slash = a.shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no slash");
+      a.shard_k = std::stoull(a.shard.substr(0, slash));
+      a.shard_n = std::stoull(a.shard.substr(slash + 1));
+    } catch (...) {
+      return usage("--shard takes K/N, not '" + a.shard + "'");
+    }
+    if (a.shard_n == 0 || a.shard_k >= a.shard_n) return usage("--shard K/N needs 0 <= K < N");
+  }
+  if (a.hi - a.lo < a.shard_k) return usage("the shard holds no seeds of this range");
+  a.total = (a.hi - a.lo - a.shard_k) / a.shard_n + 1;
+  return -1;
+}
+
+}  // namespace
+
+int parse(int argc, char** argv, Args& a) {
+  CLI::App app{"cairn-sim: deterministic simulation of the cairn storage core under faults"};
+  add_options(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  a.seed_given = app.count("--seed") > 0;
+#if defined(CAIRN_CANARIES)
+  const bool canary_build = true;
+#else
+  const bool canary_build = false;
+#endif
+  if (!a.canary.empty()) {
+    if (!canary_build) return usage("this build has no canaries; use cairn-sim-canary");
+    if (!parse_canary(a.canary) || a.canary == "none") return usage("unknown canary '" + a.canary + "' (see --list-canaries)");
+  }
+  if (a.list_keys || a.list_canaries) return -1;
+  const int rc = seed_range(a);
+  if (rc >= 0) return rc;
+  std::string error;
+  (void)options_for(a.lo, a, error);
+  return error.empty() ? -1 : usage(error);
+}
+
+SeedOptions options_for(std::uint64_t seed, const Args& a, std::string& error) {
+  SeedOptions o;
+  o.seed = seed;
+  o.swarm = Swarm::from_seed(seed);
+  o.events = a.ops;
+  o.trace = a.trace || !a.trace_out.empty();
+  for (const std::string& s : a.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) {
+      error = "--set takes key=value, not '" + s + "'";
+      return o;
+    }
+    error = o.swarm.set(s.substr(0, eq), s.substr(eq + 1));
+    if (!error.empty()) return o;
+  }
+  if (!a.canary.empty()) o.canary = parse_canary(a.canary).value_or(Canary::none);
+  return o;
+}
+
+std::vector<std::string> replay_flags(const Args& a) {
+  std::vector<std::string> out;
+  if (a.ops != 400) out.push_back(fmt::format("--ops {}", a.ops));
+  for (const std::string& s : a.sets) out.push_back("--set " + s);
+  if (!a.canary.empty()) out.push_back("--canary " + a.canary);
+  return out;
+}
+
+std::string replay_line(const std::string& binary, std::uint64_t seed, const Args& a) {
+  std::string line = fmt::format("{} --seed {}", binary, seed);
+  for (const std::string& f : replay_flags(a)) line += " " + f;
+  return line + "   # commit " CAIRN_GIT_COMMIT "; add --trace for the event trace";
+}
+
+std::string pinned_line(const std::string& binary, std::uint64_t seed, const Args& a) {
+  std::string error;
+  const SeedOptions o = options_for(seed, a, error);
+  std::string line = fmt::format("{} --seed {}", binary, seed);
+  if (a.ops != 400) line += fmt::format(" --ops {}", a.ops);
+  for (const auto& [key, value] : o.swarm.fields()) line += fmt::format(" --set {}={}", key, value);
+  if (!a.canary.empty()) line += " --canary " + a.canary;
+  return line;
+}
+
+}  // namespace cairn::sim::cli

@@ -1,0 +1,64 @@
+// cairn-sim's command line (private to sim/): the arguments, how a seed's options and its
+// replay lines are made from them, and the sweep that runs seeds on several threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/simulation.h"
+
+namespace cairn::sim::cli {
+
+struct Args {
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  std::string seeds;
+  std::uint64_t count = 0;
+  unsigned jobs = 1;
+  std::string shard;
+  double time_budget_s = 0;
+  bool stop_on_failure = false;
+  std::uint64_t ops = 400;
+  bool trace = false;
+  std::string trace_out;
+  std::string jsonl;
+  std::string junit;
+  std::string properties_out;
+  bool check_determinism = false;
+  std::string canary;
+  bool list_canaries = false;
+  bool list_keys = false;
+  std::vector<std::string> sets;
+  bool print_digest = false;
+  // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
+  std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;
+  std::uint64_t seed_at(std::uint64_t i) const { return lo + shard_k + i * shard_n; }
+};
+
+// Parses argv. Returns -1 to go on, else the exit status (0 after --help, 2 on a usage
+// error, printed).
+int parse(int argc, char** argv, Args& a);
+
+// The options of one seed: its swarm with every --set applied. `error` is set (and the
+// options are not usable) when a --set is malformed or out of range.
+SeedOptions options_for(std::uint64_t seed, const Args& a, std::string& error);
+// The flags that change what a seed does (--ops, --set, --canary), for replay lines.
+std::vector<std::string> replay_flags(const Args& a);
+// "<binary> --seed N <flags>": replays the seed with the swarm derived from it.
+std::string replay_line(const std::string& binary, std::uint64_t seed, const Args& a);
+// The same with every swarm key set (--set key=value for all): the configuration pinned,
+// so a later change to how swarms are derived cannot change what the line tests.
+std::string pinned_line(const std::string& binary, std::uint64_t seed, const Args& a);
+
+// Runs every seed of the run on a.jobs threads (progress on a terminal), in seed order.
+std::vector<SeedResult> sweep(const Args& a, double& wall_seconds);
+// Prints failures, the trace of a single seed, the summary; writes --jsonl/--junit/
+// --properties-out. Returns the number of seeds that passed.
+std::size_t report(const std::vector<SeedResult>& ran, const Args& a, const std::string& binary, double wall_seconds);
+// Reruns each seed in a second process and compares digests; 0, or 3 on a difference
+// (after naming the first trace line that differs).
+int determinism_check(const std::vector<SeedResult>& results, const Args& a);
+
+}  // namespace cairn::sim::cli
