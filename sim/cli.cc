@@ -55,6 +55,7 @@ void add_options(CLI::App& app, Args& a) {
   app.add_flag("--list-keys", a.list_keys, "list every swarm key with its range and meaning");
   app.add_option("--set", a.sets, "override a swarm value: key=value (repeatable)");
   app.add_flag("--print-digest", a.print_digest, "print only the trace digest (used by --check-determinism)");
+  app.add_flag("--pin", a.pin, "print each seed's pinned arguments (every swarm key set) and exit");
 }
 
 // The seed range of this run: --seed, --seeds, --count, then --shard.

@@ -32,6 +32,7 @@ struct Args {
   bool list_keys = false;
   std::vector<std::string> sets;
   bool print_digest = false;
+  bool pin = false;
   // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
   std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;
   std::uint64_t seed_at(std::uint64_t i) const { return lo + shard_k + i * shard_n; }

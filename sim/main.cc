@@ -6,6 +6,7 @@
 //   cairn-sim ... --shard K/N --time-budget S --stop-on-failure --ops N --set key=value
 //   cairn-sim ... --jsonl F --junit F --properties-out F --check-determinism
 //   cairn-sim --list-keys                        every swarm key, its range and meaning
+//   cairn-sim --seed N --pin                     the seed's arguments with every swarm key set
 //   cairn-sim-canary --canary NAME ...           the same, with one planted bug switched on
 //   cairn-sim-canary --list-canaries             the planted bugs (canaries, mutation set)
 //
@@ -85,6 +86,13 @@ int main(int argc, char** argv) {
   if (a.list_canaries) return list_canaries();
   install_property_handler();
   if (a.print_digest) return print_digest(a);
+  if (a.pin) {  // arguments for corpus/sim-regressions.txt
+    for (std::uint64_t i = 0; i < a.total; ++i) {
+      const std::string line = cli::pinned_line("", a.seed_at(i), a);
+      std::printf("%s\n", line.substr(line.find("--seed")).c_str());
+    }
+    return 0;
+  }
   print_header(a);
   double wall = 0;
   const std::vector<SeedResult> ran = cli::sweep(a, wall);
