@@ -27,7 +27,22 @@ bool is_temp(const std::string& path) {
   return name.size() > 28 && (name.compare(28, 4, ".tmp") == 0 || name.compare(28, 7, ".staged") == 0);
 }
 
+// The stream a path is inside of (its directory or a file in it), if any.
+std::optional<std::uint64_t> stream_of_path(const std::string& path) {
+  if (auto id = rules::stream_of_dir(name_of(path))) return id;
+  return rules::stream_of_dir(name_of(parent_of(path)));
+}
+
 }  // namespace
+
+void DurabilityModel::invalidate(const std::string& path) {
+  if (const auto id = stream_of_path(path)) {
+    StreamState& st = streams_[*id];
+    st.upto = st.base;
+    return;
+  }
+  for (auto& [id, st] : streams_) st.upto = st.base;  // the store's or the root directory: every stream
+}
 
 void RangeSet::add(std::uint64_t from, std::uint64_t to) {
   if (from >= to) return;
@@ -161,7 +176,7 @@ void DurabilityModel::forget_placements(const std::string& path, std::uint64_t f
   }
   auto& placed = streams_[*stream].placed;
   std::erase_if(placed, [&](const auto& kv) { return kv.second.path == path && kv.second.pos >= from_pos; });
-  shrunk_ = true;
+  invalidate(path);
 }
 
 void DurabilityModel::truncated(const std::string& path, std::uint64_t size_bytes) {
@@ -177,7 +192,7 @@ void DurabilityModel::synced(const std::string& path, bool ok) {
   FileState& f = file(path);
   if (!ok) {
     f.lost.merge(f.unsynced);  // written or not: only a rewrite and a good sync will tell
-    shrunk_ = true;
+    invalidate(path);
   }
   f.unsynced.clear();
 }
@@ -189,8 +204,11 @@ void DurabilityModel::synced_dir(const std::string& dir, bool ok) {
     if (auto it = files_.find(path); it != files_.end()) it->second.entry = e;
     if (auto it = dirs_.find(path); it != dirs_.end()) it->second = e;
   }
+  if (!ok) {
+    for (const std::string& path : pending_[dir]) invalidate(path);
+    invalidate(dir);
+  }
   pending_.erase(dir);
-  if (!ok) shrunk_ = true;
 }
 
 void DurabilityModel::renamed(const std::string& from, const std::string& to) {
@@ -214,7 +232,8 @@ void DurabilityModel::renamed(const std::string& from, const std::string& to) {
       temp_placed_.erase(from);
     }
   }
-  shrunk_ = true;
+  // The file's entry is pending again: the prefix may go back, in that stream only.
+  if (segment_stream(to) || segment_stream(from)) invalidate(to);
 }
 
 void DurabilityModel::unlinked(const std::string& path) {
@@ -232,7 +251,7 @@ void DurabilityModel::made_dir(const std::string& path) {
 void DurabilityModel::removed_dir(const std::string& path) {
   ++mutations_;
   dirs_.erase(path);
-  shrunk_ = true;
+  invalidate(path);
 }
 
 bool DurabilityModel::path_durable(const std::string& path) {
@@ -244,39 +263,43 @@ bool DurabilityModel::path_durable(const std::string& path) {
   return true;
 }
 
-bool DurabilityModel::durable(const Placement& p) {
-  auto it = files_.find(p.path);
-  if (it == files_.end() || !path_durable(p.path)) return false;
-  const FileState& f = it->second;
+bool DurabilityModel::durable(const Placement& p, const FileState*& last_file, const std::string*& last_path) {
+  // Consecutive placements share their file: its entry, path and header are checked once.
+  if (last_path == nullptr || *last_path != p.path) {
+    auto it = files_.find(p.path);
+    last_file = it == files_.end() || !path_durable(p.path) || it->second.unsynced.intersects(0, rules::kHeaderBytes) ||
+                        it->second.lost.intersects(0, rules::kHeaderBytes)
+                    ? nullptr
+                    : &it->second;
+    last_path = &p.path;
+  }
+  if (last_file == nullptr) return false;
   const std::uint64_t end = p.pos + p.bytes;
-  return !f.unsynced.intersects(0, rules::kHeaderBytes) && !f.lost.intersects(0, rules::kHeaderBytes) &&
-         !f.unsynced.intersects(p.pos, end) && !f.lost.intersects(p.pos, end);
+  return !last_file->unsynced.intersects(p.pos, end) && !last_file->lost.intersects(p.pos, end);
 }
 
 std::uint64_t DurabilityModel::durable_prefix(std::uint64_t stream) {
-  if (shrunk_) {
-    for (auto& [id, st] : streams_) st.upto = st.base;
-    shrunk_ = false;
-  }
   StreamState& st = streams_[stream];
-  // Placements below the lowest one left were unlinked (retention): they are not records
-  // of the stream any more.
   st.upto = std::max(st.upto, st.first);  // below it: removed by retention
+  const FileState* last_file = nullptr;
+  const std::string* last_path = nullptr;
+  auto it = st.placed.lower_bound(st.upto);
   for (;;) {
     if (st.skipped.intersects(st.upto, st.upto + 1)) {
       ++st.upto;
       continue;
     }
-    auto it = st.placed.find(st.upto);
-    if (it == st.placed.end() || !durable(it->second)) break;
+    while (it != st.placed.end() && it->first < st.upto) ++it;
+    if (it == st.placed.end() || it->first != st.upto || !durable(it->second, last_file, last_path)) break;
     ++st.upto;
   }
   return st.upto;
 }
 
 void DurabilityModel::unskip(std::uint64_t stream, std::uint64_t from, std::uint64_t to) {
-  streams_[stream].skipped.remove(from, to);
-  shrunk_ = true;
+  StreamState& st = streams_[stream];
+  st.skipped.remove(from, to);
+  st.upto = std::min(st.upto, std::max(from, st.base));
 }
 
 std::uint64_t DurabilityModel::frame_bytes(std::uint64_t stream, std::uint64_t from, std::uint64_t to) const {
@@ -308,7 +331,6 @@ void DurabilityModel::crash() {
   pending_.clear();
   for (auto& [id, st] : streams_) st.placed.clear();
   temp_placed_.clear();
-  shrunk_ = false;
 }
 
 void DurabilityModel::retain_from(std::uint64_t stream, std::uint64_t first) {

@@ -104,7 +104,9 @@ class DurabilityModel final : public FsObserver {
 
   FileState& file(const std::string& path);
   Entry& dir_entry(const std::string& dir);
-  bool durable(const Placement& p);
+  // Whether the frame is durable; the last two arguments carry the previous placement's
+  // file between calls (consecutive placements share it).
+  bool durable(const Placement& p, const FileState*& last_file, const std::string*& last_path);
   bool path_durable(const std::string& path);
   struct Parsed {
     std::vector<std::pair<std::uint64_t, Placement>> frames;
@@ -114,6 +116,9 @@ class DurabilityModel final : public FsObserver {
   void place_frames(const std::string& path, std::uint64_t pos, ByteView data);
   void forget_placements(const std::string& path, std::uint64_t from_pos);
   void pending_in(const std::string& dir, const std::string& path);
+  // Durability may have gone back for the stream of `path` (every stream when the path is
+  // outside them): its prefix is walked again from its base.
+  void invalidate(const std::string& path);
 
   std::uint32_t max_record_bytes_;
   std::map<std::string, FileState> files_;
@@ -121,7 +126,6 @@ class DurabilityModel final : public FsObserver {
   std::map<std::string, std::vector<std::string>> pending_;  // dir -> entries pending in it
   std::map<std::uint64_t, StreamState> streams_;
   std::map<std::string, std::map<std::uint64_t, Placement>> temp_placed_;  // copies not yet renamed into place
-  bool shrunk_ = false;  // durability may have gone back: recompute prefixes from their base
   std::uint64_t mutations_ = 0;
 };
 

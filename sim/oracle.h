@@ -115,14 +115,21 @@ class Oracle {
   struct SegmentView {
     std::uint64_t base = 0;
     std::uint64_t size_bytes = 0;
-    std::optional<std::uint64_t> last_ts;  // none when the oracle cannot parse it
+    std::optional<std::uint64_t> last_ts;  // read when needed; none when the oracle cannot parse it
     bool touched = false;                   // a fault touched the file: its size may not be the store's
   };
-  // The segment files of a stream as the oracle reads them (own rules), ascending.
-  std::vector<SegmentView> segments(std::uint64_t stream) const;
+  // What a purge must do, worked out before it runs from the files (own rules): the
+  // stream's segments, ascending, and how many of the oldest are eligible. `known` is false
+  // when a fault touched a segment or a timestamp cannot be read.
+  struct PurgePlan {
+    std::vector<SegmentView> before;
+    std::size_t eligible = 0;
+    bool known = true;
+  };
+  PurgePlan plan_purge(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us) const;
   void purge_started(std::uint64_t stream) { streams_[stream].purge_in_flight = true; }
-  std::string purge_ok(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us,
-                       const std::vector<SegmentView>& before, const StreamStats& st);
+  std::string purge_ok(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us, const PurgePlan& plan,
+                       const StreamStats& st);
   void repair_planned(std::uint64_t stream, const RepairReport& plan);
   std::string repaired(std::uint64_t stream, const RepairReport& done);
 
@@ -132,11 +139,15 @@ class Oracle {
  private:
   // Offsets of the stream below it must survive this recovery.
   std::uint64_t must_survive(std::uint64_t id, const OracleStream& s) const;
+  // The segment files of a stream as the oracle reads them (sizes; timestamps not yet read).
+  std::vector<SegmentView> segments(std::uint64_t stream) const;
   std::string check_stream_recovery(Store& store, std::uint64_t id, OracleStream& s, bool full);
   std::string check_findings(const RecoveryReport& rep);
   std::string apply_gaps(std::uint64_t id, OracleStream& s, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& gaps);
   std::string check_losses(std::uint64_t id, const OracleStream& s, std::uint64_t next, const RecoveryReport& rep);
-  std::string check_batches(std::uint64_t id, const std::vector<Attempt>& survived, std::uint64_t from);
+  // Records below `start` are s.acked's (as acknowledged), from it on tail's (as read back).
+  std::string check_batches(std::uint64_t id, const OracleStream& s, std::uint64_t start,
+                            const std::vector<Attempt>& tail, std::uint64_t durable);
   std::string check_files(std::uint64_t id, const OracleStream& s);
   std::string check_coverage(Store& store, std::uint64_t id, const OracleStream& s);
   std::string read_back(Store& store, std::uint64_t id, OracleStream& s, std::uint64_t start, std::uint64_t next,

@@ -32,26 +32,52 @@ std::vector<Oracle::SegmentView> Oracle::segments(std::uint64_t stream) const {
   std::vector<SegmentView> out;
   for (const auto& [base, path] : segment_files(sim_, stream)) {
     const Bytes* file = sim_.current_view(path);
-    SegmentView v{base, file ? file->size() : 0, std::nullopt, faults_.file_or_records_touched(stream, name_of(path))};
-    if (file && rules::segment_header(*file)) {
-      std::uint64_t pos = rules::kHeaderBytes;
-      std::optional<std::uint64_t> ts;
-      while (auto f = rules::frame_at(*file, pos, kFrameLimit)) {
-        ts = f->timestamp_us;
-        pos += f->bytes;
-      }
-      if (pos == file->size()) v.last_ts = ts;  // every byte is a valid frame
-    }
-    out.push_back(v);
+    out.push_back(SegmentView{base, file ? file->size() : 0, std::nullopt, faults_.file_or_records_touched(stream, name_of(path))});
   }
   return out;
 }
 
+// The timestamp of a segment's last record when every byte after its header is a valid frame.
+std::optional<std::uint64_t> last_timestamp(const fs::SimFileSystem& sim, std::uint64_t stream, std::uint64_t base) {
+  const Bytes* file = sim.current_view(std::string(kStoreDir) + "/" + rules::stream_dir(stream) + "/" + rules::segment_name(base));
+  if (file == nullptr || !rules::segment_header(*file)) return std::nullopt;
+  std::uint64_t pos = rules::kHeaderBytes;
+  std::optional<std::uint64_t> ts;
+  while (auto f = rules::frame_at(*file, pos, kFrameLimit)) {
+    ts = f->timestamp_us;
+    pos += f->bytes;
+  }
+  return pos == file->size() ? ts : std::nullopt;
+}
+
 // Retention removes exactly the eligible segments: whole sealed ones, oldest first, while
 // the oldest is entirely older than the cutoff or the stream is above its byte limit,
-// never the active one.
-std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us,
-                             const std::vector<SegmentView>& before, const StreamStats& st) {
+// never the active one. Timestamps are read only for the segments the rule reaches.
+Oracle::PurgePlan Oracle::plan_purge(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us) const {
+  PurgePlan plan;
+  plan.before = segments(stream);
+  std::uint64_t total = 0;
+  for (const SegmentView& v : plan.before) {
+    total += v.size_bytes;
+    plan.known = plan.known && !v.touched;
+  }
+  for (; plan.eligible + 1 < plan.before.size(); ++plan.eligible) {
+    SegmentView& oldest = plan.before[plan.eligible];
+    const bool too_big = p.max_total_bytes && total > *p.max_total_bytes;
+    if (!too_big && p.older_than_us) {
+      oldest.last_ts = last_timestamp(sim_, stream, oldest.base);
+      if (!oldest.last_ts) plan.known = false;
+    }
+    const bool too_old = p.older_than_us && now_us >= *p.older_than_us && oldest.last_ts &&
+                         *oldest.last_ts < now_us - *p.older_than_us;
+    if (!too_old && !too_big) break;
+    total -= oldest.size_bytes;
+  }
+  return plan;
+}
+
+std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us, const PurgePlan& plan,
+                             const StreamStats& st) {
   OracleStream& s = streams_[stream];
   s.purge_in_flight = false;
   if (st.first_offset < s.first) {
@@ -60,32 +86,18 @@ std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::u
   if (st.next_offset != s.next) {
     return fmt::format("stream {}: purge changed the next offset from {} to {}", stream, s.next, st.next_offset);
   }
-  std::uint64_t total = 0;
-  bool known = true;  // sizes and timestamps as the store wrote them
-  for (const SegmentView& v : before) {
-    total += v.size_bytes;
-    known = known && !v.touched;
-  }
-  std::size_t eligible = 0;
-  for (; eligible + 1 < before.size(); ++eligible) {
-    const SegmentView& oldest = before[eligible];
-    if (!oldest.last_ts) known = false;
-    const bool too_old = p.older_than_us && now_us >= *p.older_than_us && oldest.last_ts &&
-                         *oldest.last_ts < now_us - *p.older_than_us;
-    const bool too_big = p.max_total_bytes && total > *p.max_total_bytes;
-    if (!too_old && !too_big) break;
-    total -= oldest.size_bytes;
-  }
+  const std::vector<SegmentView>& before = plan.before;
   const std::vector<SegmentView> after = segments(stream);
   const std::size_t removed = before.size() - after.size();
-  if (known && (removed != eligible || after.empty() || after.front().base != before[eligible].base)) {
+  if (plan.known && (removed != plan.eligible || after.empty() || after.front().base != before[plan.eligible].base)) {
     std::string seen;
     for (const SegmentView& v : before) {
       seen += fmt::format(" {}({} bytes, last {})", v.base, v.size_bytes, v.last_ts ? std::to_string(*v.last_ts) : "?");
     }
     return fmt::format("stream {}: purge (older than {} us at {}, at most {} bytes) removed {} segments where {} were "
                        "eligible; segments before:{}",
-                       stream, p.older_than_us.value_or(0), now_us, p.max_total_bytes.value_or(0), removed, eligible, seen);
+                       stream, p.older_than_us.value_or(0), now_us, p.max_total_bytes.value_or(0), removed, plan.eligible,
+                       seen);
   }
   s.first = st.first_offset;  // the damage in removed files is forgotten once their unlinks are durable
   model_.retain_from(stream, s.first);

@@ -140,13 +140,14 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   if (why.empty()) why = check_losses(id, s, next, store.recovery_report());
   if (!why.empty()) return why;
   const std::uint64_t start = full ? first : std::max(first, std::min({s.verified_below, durable, next}));
-  std::vector<Attempt> survived(s.acked.begin(), s.acked.begin() + static_cast<long>(std::min<std::uint64_t>(start, s.acked.size())));
-  survived.resize(static_cast<std::size_t>(start));
+  // What came back from `start` on (below it: as acknowledged).
+  std::vector<Attempt> survived;
   if (s.chain.size() > start) s.chain.resize(static_cast<std::size_t>(start));
   bool chain_known = s.chain.size() == start;
   why = read_back(store, id, s, start, next, survived, chain_known);
   if (!why.empty()) return why;
-  why = check_batches(id, survived, durable);
+  if (s.acked.size() < start) s.acked.resize(static_cast<std::size_t>(start));
+  why = check_batches(id, s, start, survived, durable);
   if (!why.empty()) return why;
   if (full) {
     why = check_files(id, s);
@@ -157,7 +158,8 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
     if (o >= next) faults_.forget(id, o);  // cut away (a purged file's, once its unlink is durable)
   }
   if (next > durable) SOMETIMES(true, "recovery kept records that were written but not yet durable");
-  s.acked = std::move(survived);
+  s.acked.resize(static_cast<std::size_t>(start));
+  s.acked.insert(s.acked.end(), std::make_move_iterator(survived.begin()), std::make_move_iterator(survived.end()));
   s.maybe.clear();
   s.repair_planned.clear();
   model_.retain_from(id, first);
@@ -276,7 +278,9 @@ std::string Oracle::match_record(std::uint64_t id, OracleStream& s, const Record
 
 // A batch is all there or not there: every batch with a record at or above the durable
 // prefix came back whole, unless a fault touched or repair removed one of its records.
-std::string Oracle::check_batches(std::uint64_t id, const std::vector<Attempt>& survived, std::uint64_t durable) {
+std::string Oracle::check_batches(std::uint64_t id, const OracleStream& s, std::uint64_t start,
+                                  const std::vector<Attempt>& tail, std::uint64_t durable) {
+  const std::vector<Attempt>& head = s.acked;
   std::map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> seen;  // batch -> (count, size)
   std::map<std::uint64_t, bool> excused;
   std::map<std::uint64_t, std::uint64_t> last_offset;
@@ -284,12 +288,16 @@ std::string Oracle::check_batches(std::uint64_t id, const std::vector<Attempt>& 
     if (a.batch_id == 0) return;
     auto& [count, size] = seen[a.batch_id];
     size = a.batch_size;
-    if (!a.removed) ++count;
+    if (!a.removed && s.unsound.count(o) == 0) ++count;  // held but unreadable, never durable: not kept
     if (a.removed || faults_.touched(id, o)) excused[a.batch_id] = true;
     last_offset[a.batch_id] = o;
   };
-  for (std::uint64_t o = 0; o < survived.size(); ++o) {
-    const Attempt& a = survived[o];
+  // Only batches that reach the durable prefix are judged; a batch holds at most
+  // kMaxBatchRecords records, so none of them starts further below it.
+  constexpr std::uint64_t kMaxBatchRecords = 4096 + 1;
+  const std::uint64_t end = start + tail.size();
+  for (std::uint64_t o = durable > kMaxBatchRecords ? durable - kMaxBatchRecords : 0; o < end; ++o) {
+    const Attempt& a = o < start ? head[o] : tail[o - start];
     if (!a.unknown()) {
       count_in(a, o);
       continue;
@@ -298,7 +306,7 @@ std::string Oracle::check_batches(std::uint64_t id, const std::vector<Attempt>& 
     for (const Attempt& alt : *a.alternatives) count_in(alt, o);
   }
   for (const auto& [batch, cs] : seen) {
-    if (last_offset[batch] < durable || excused[batch] || cs.first == cs.second) continue;
+    if (last_offset[batch] < durable || excused[batch] || cs.first == 0 || cs.first == cs.second) continue;
     return fmt::format("stream {}: recovery kept {} of the {} records of one batch (up to offset {})", id, cs.first,
                        cs.second, last_offset[batch]);
   }

@@ -26,7 +26,7 @@ struct SeedResult {
   std::uint64_t seed = 0;
   bool passed = true;
   std::string failure;             // first failure, "" when passed
-  std::uint64_t digest = 0;        // trace digest (FNV-1a 64 of every trace line)
+  std::uint64_t digest = 0;        // trace digest (SimFileSystem::trace_digest: every trace line)
   std::uint64_t events = 0;
   std::uint64_t fs_ops = 0;
   std::uint64_t crashes = 0;

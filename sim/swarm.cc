@@ -141,8 +141,8 @@ void derive_world(Prng& p, Swarm& s) {
   s.reopen_options_ppm = on(300'000) ? static_cast<std::uint32_t>(p.range(100'000, 500'000)) : 0;
   s.fail_stop_hold_events = static_cast<std::uint32_t>(p.range(0, 8));
   s.recovery_point_interval_bytes = on(400'000) ? p.range(1, 4096) : 16ull << 20;
-  s.inspect_interval_us = p.range(2000, 40000);
-  s.second_writer_interval_us = p.range(5000, 60000);
+  s.inspect_interval_us = p.range(10000, 80000);
+  s.second_writer_interval_us = p.range(20000, 100000);
   s.misdirected_write_ppm = static_cast<std::uint32_t>(p.range(100, 2000));
 }
 

@@ -416,15 +416,22 @@ void SimFileSystem::log_fault(FaultFamily f, const std::string& path, std::uint6
   trace_line("FAULT " + faults_.back().to_string());
 }
 
+// The digest takes the line's time and bytes eight at a time (FNV-1a's xor-multiply over
+// 64-bit words): the same whether or not lines are kept, without formatting them.
 void SimFileSystem::trace_line(const std::string& line) {
-  std::string text = fmt::format("[{}] {}", now_us(), line);
-  for (char c : text) {
-    digest_ ^= static_cast<std::uint8_t>(c);
-    digest_ *= 1099511628211ull;
+  constexpr std::uint64_t kPrime = 1099511628211ull;
+  const std::uint64_t t = now_us();
+  digest_ = (digest_ ^ t) * kPrime;
+  std::size_t i = 0;
+  for (; i + 8 <= line.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, line.data() + i, 8);
+    digest_ = (digest_ ^ word) * kPrime;
   }
-  digest_ ^= '\n';
-  digest_ *= 1099511628211ull;
-  if (trace_on_) trace_.push_back(std::move(text));
+  std::uint64_t rest = line.size() - i;  // the length, then the last bytes
+  for (std::size_t k = 0; i + k < line.size(); ++k) rest |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(line[i + k])) << (8 * (k + 1));
+  digest_ = (digest_ ^ rest) * kPrime;
+  if (trace_on_) trace_.push_back(fmt::format("[{}] {}", t, line));
 }
 
 void SimFileSystem::note(const std::string& line) { trace_line(line); }

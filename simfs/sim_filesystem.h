@@ -160,7 +160,8 @@ class SimFileSystem final : public FileSystem {
   // ---- trace
   void set_trace(bool on) { trace_on_ = on; }
   const std::vector<std::string>& trace() const { return trace_; }
-  // Running FNV-1a 64 digest of every trace line, kept whether or not lines are stored.
+  // Running digest of every trace line (its time and bytes, FNV-1a's xor-multiply over
+  // 64-bit words), kept whether or not lines are stored.
   std::uint64_t trace_digest() const { return digest_; }
   // Adds a line (from the simulator) to the same trace and digest.
   void note(const std::string& line);
