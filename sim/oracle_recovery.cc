@@ -222,7 +222,8 @@ std::string Oracle::read_back(Store& store, std::uint64_t id, OracleStream& s, s
       } else {
         return fmt::format("stream {}: recovery holds offset {}, which was never written (and cannot be read)", id, at);
       }
-      if (!gone.removed && at >= durable) s.unsound.insert(at);
+      // Damaged (not merely unreadable for now) and never durable: its bytes may be anything.
+      if (r.error().code == Errc::corruption && at >= durable) s.unsound.insert(at);
       survived.push_back(gone);
       chain_known = false;
       ++at;
