@@ -289,8 +289,10 @@ std::string Oracle::check_batches(std::uint64_t id, const OracleStream& s, std::
     if (a.batch_id == 0) return;
     auto& [count, size] = seen[a.batch_id];
     size = a.batch_size;
-    if (!a.removed && s.unsound.count(o) == 0) ++count;  // held but unreadable, never durable: not kept
-    if (a.removed || faults_.touched(id, o)) excused[a.batch_id] = true;
+    if (!a.removed) ++count;
+    // Held damaged, never durable (a crash tore it next to damage at rest): the store
+    // cannot tell where the batch ends, so the batch is excused.
+    if (a.removed || faults_.touched(id, o) || s.unsound.count(o) > 0) excused[a.batch_id] = true;
     last_offset[a.batch_id] = o;
   };
   // Only batches that reach the durable prefix are judged; a batch holds at most
@@ -307,7 +309,7 @@ std::string Oracle::check_batches(std::uint64_t id, const OracleStream& s, std::
     for (const Attempt& alt : *a.alternatives) count_in(alt, o);
   }
   for (const auto& [batch, cs] : seen) {
-    if (last_offset[batch] < durable || excused[batch] || cs.first == 0 || cs.first == cs.second) continue;
+    if (last_offset[batch] < durable || excused[batch] || cs.first == cs.second) continue;
     return fmt::format("stream {}: recovery kept {} of the {} records of one batch (up to offset {})", id, cs.first,
                        cs.second, last_offset[batch]);
   }
