@@ -211,7 +211,7 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
   if (r.tail_is_damage) {
     block(r.damage.back());  // A4: durable bytes, nothing valid after: never cut
   } else if (r.tail_bytes > 0 && !s_.blocked) {
-    CAIRN_TRY(take_tail(seg, r, rp, probe.file_size));  // A5
+    CAIRN_TRY(take_tail(seg, r, has_rp ? std::optional<DurableMark>(rp) : std::nullopt, probe.file_size));  // A5
   }
   if (s_.blocked) {
     // The stream holds what was durable, damaged or not: reads of the damaged offsets
@@ -233,16 +233,18 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
 }
 
 // A5: a torn tail is cut (or, read-only, reported as what a writer would cut).
-Status StreamRecovery::take_tail(Segment& seg, const ScanResult& r, const DurableMark& rp,
+Status StreamRecovery::take_tail(Segment& seg, const ScanResult& r, const std::optional<DurableMark>& rp,
                                  std::uint64_t file_size) {
-  ALWAYS(r.next_offset >= rp.offset, "a torn tail is never cut below the recovery point",
-         {"stream", s_.id}, {"cut_offset", r.next_offset}, {"recovery_point", rp.offset});
+  ALWAYS(!rp || r.next_offset >= rp->offset, "a torn tail is never cut below the recovery point",
+         {"stream", s_.id}, {"cut_offset", r.next_offset}, {"recovery_point", rp ? rp->offset : 0});
   TornTail t{s_.id, seg.name, r.valid_end, r.tail_bytes, r.tail_records, r.next_offset};
   t.cut = !im_.read_only();
   t.in_progress = im_.read_only() && im_.report.live_writer;
   // Records cut inside the window the recovery point does not cover may have been
   // acknowledged durable: say so, with their offsets.
-  if (!t.in_progress && r.valid_end < rp.byte + im_.options.recovery_point_interval_bytes) {
+  // Without a recovery point (no manifest, or a segment the manifest did not list as
+  // active) the window is unbounded: anything cut may have been acknowledged.
+  if (!t.in_progress && (!rp || r.valid_end < rp->byte + im_.options.recovery_point_interval_bytes)) {
     std::uint64_t last = r.tail_last_offset;
     if (file_size - r.tail_pos >= format::kFrameHeaderBytes) last = std::max(last, r.tail_offset);
     t.possibly_acknowledged = last >= r.next_offset ? last - r.next_offset + 1 : 0;

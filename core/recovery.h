@@ -72,7 +72,8 @@ class StreamRecovery {
   Status load_sealed_scanned(Segment& seg, fs::File& file, const SegmentProbe& probe);
   Status load_hints(Segment& seg, fs::File& file, const manifest::SegmentEntry& e);
   Status load_active(const PlannedSegment& p, Segment& seg, const SegmentProbe& probe);
-  Status take_tail(Segment& seg, const ScanResult& r, const DurableMark& rp, std::uint64_t file_size);
+  // `rp`: the active segment's recovery point, when the manifest gives one.
+  Status take_tail(Segment& seg, const ScanResult& r, const std::optional<DurableMark>& rp, std::uint64_t file_size);
   Result<ScanResult> scan(const Segment& seg, fs::File& file, std::uint64_t file_size,
                           std::uint64_t durable_below, std::optional<ChainHash> last_hash = std::nullopt);
 

@@ -136,6 +136,8 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   if ((first < s.first && !rebuilt) || (!s.purge_in_flight && first > s.first && !repair_moved_first)) {
     return fmt::format("stream {}: first retained offset {} after recovery, expected {}", id, first, s.first);
   }
+  // A repair that removed the first records anchored what follows afresh: the chain stops.
+  if (repair_moved_first && s.chain.size() > s.first) s.chain.resize(static_cast<std::size_t>(s.first));
   std::string why = apply_gaps(id, s, st->gaps);
   if (why.empty()) why = check_losses(id, s, next, store.recovery_report());
   if (!why.empty()) return why;

@@ -93,8 +93,10 @@ void World::after_open(bool crashed, bool after_clean_close) {
   const RecoveryReport& rep = store_->recovery_report();
   note(fmt::format("recovered: {} torn tails, {} damage findings", rep.torn_tails.size(), rep.damage.size()));
   for (const TornTail& t : rep.torn_tails) {
-    note(fmt::format("  torn tail: stream {} {} cut at byte {}: {} bytes, {} records from offset {}", t.stream,
-                     t.segment, t.byte_pos, t.bytes_dropped, t.records_dropped, t.first_offset_dropped));
+    note(fmt::format("  torn tail: stream {} {} cut at byte {}: {} bytes, {} records from offset {}, {} possibly "
+                     "acknowledged",
+                     t.stream, t.segment, t.byte_pos, t.bytes_dropped, t.records_dropped, t.first_offset_dropped,
+                     t.possibly_acknowledged));
     // After a clean close everything was synced: nothing can be torn but what a fault
     // touched at rest.
     if (after_clean_close && !faults_.any_touched(t.stream, 0, UINT64_MAX) && !faults_.file_touched(t.stream, t.segment)) {

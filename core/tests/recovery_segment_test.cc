@@ -372,6 +372,25 @@ TEST_CASE("A5: a torn tail is cut; what it took may have been acknowledged insid
     CHECK(s->recovery_report().torn_tails[0].first_offset_dropped == 7);
     CHECK(s->recovery_report().torn_tails[0].possibly_acknowledged == 0);
   }
+  SECTION("without a manifest there is no recovery point: the window is unbounded") {
+    // Found by the simulator: a durable, acknowledged checkpoint was cut after a lost
+    // manifest and reported as 0 possibly acknowledged.
+    env.options.sync = parse_sync_policy("manual").value();
+    env.options.recovery_point_interval_bytes = 1;
+    {
+      auto s = env.open();
+      env.append(*s, 1, 0, 10);
+      REQUIRE(s->sync().ok());
+    }
+    env.remove(env.dir + "/MANIFEST");
+    Bytes f = env.read(env.seg(1, 0));
+    f[frame_pos(f, 9) + 75] ^= 0x40;  // the last record: nothing follows it
+    env.write(env.seg(1, 0), f);
+    auto s = env.open();
+    REQUIRE(s->recovery_report().torn_tails.size() == 1);
+    CHECK(s->recovery_report().torn_tails[0].first_offset_dropped == 9);
+    CHECK(s->recovery_report().torn_tails[0].possibly_acknowledged == 1);
+  }
 }
 
 TEST_CASE("A6: an intact frame that breaks the chain is damage naming that frame, never a torn tail") {
