@@ -191,9 +191,12 @@ bool FaultMap::unreadable(std::uint64_t stream) const {
 void FaultMap::forget_file(std::uint64_t stream, const std::string& file) {
   auto s = records_.find(stream);
   if (s == records_.end()) return;
+  const std::uint64_t first = first_.count(stream) ? first_.at(stream) : 0;
   std::vector<std::uint64_t> gone;
   for (const auto& [o, t] : s->second) {
-    if (t.file == file) gone.push_back(o);
+    // Below the first retained offset: gone with the file. Above it a repair moved the
+    // record into another file: it stays touched.
+    if (t.file == file && o < first) gone.push_back(o);
   }
   for (std::uint64_t o : gone) forget(stream, o);
 }

@@ -84,8 +84,10 @@ class FaultMap final : public FsObserver {
   void forget(std::uint64_t stream, std::uint64_t offset, std::uint64_t before = UINT64_MAX);
   // A counter that orders touches: take it before a store call.
   std::uint64_t seq() const { return seq_; }
-  // Every record touched in that file of the stream.
+  // Every record touched in that file of the stream that retention removed.
   void forget_file(std::uint64_t stream, const std::string& file);
+  // The stream's first retained offset (what a durably unlinked file took with it).
+  void set_first(std::uint64_t stream, std::uint64_t first) { first_[stream] = first; }
   // Offsets of the stream that faults touched.
   std::vector<std::uint64_t> touched_offsets(std::uint64_t stream) const;
 
@@ -106,6 +108,7 @@ class FaultMap final : public FsObserver {
   std::set<std::string> sticky_other_;  // outside the stream directories
   bool manifest_ = false;
   std::set<std::uint64_t> dir_lost_;
+  std::map<std::uint64_t, std::uint64_t> first_;
   std::set<std::string> replaced_;  // paths renamed into place, not yet durable
   std::set<std::string> fresh_;     // replaced durably, not yet settled
   std::set<std::string> damaged_temps_;  // copies a fault hit before they were renamed into place

@@ -165,6 +165,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   s.maybe.clear();
   s.repair_planned.clear();
   model_.retain_from(id, first);
+  faults_.set_first(id, first);
   s.next = s.durable = next;
   s.first = first;
   s.purge_in_flight = false;
