@@ -154,8 +154,12 @@ bool Oracle::finding_explained(const Finding& f) const {
   const bool leftover = f.what.find("overlaps offsets") != std::string::npos ||
                         f.what.find("not in the manifest") != std::string::npos;
   if (leftover && it != streams_.end() && it->second.gaps_forgotten_below > 0) return true;
-  // A failed fsync of the stream's directory may have undone a set-aside for good.
-  if (f.what.find("not in the manifest") != std::string::npos && faults_.dir_entries_lost(f.stream)) return true;
+  // A failed fsync of the stream's directory may have undone a set-aside, or lost a
+  // segment's entry, for good (its records were not durable then: the loss is judged by
+  // the durability model).
+  const bool entry_lost = f.what.find("not in the manifest") != std::string::npos ||
+                          f.what.find("missing") != std::string::npos;
+  if (entry_lost && faults_.dir_entries_lost(f.stream)) return true;
   return faults_.file_touched(f.stream, f.segment) ||
          (it != streams_.end() && touched_near(f.stream, it->second, f.offset, std::max(f.end_offset, f.offset + 1)));
 }
@@ -285,8 +289,8 @@ std::string Oracle::repaired(std::uint64_t stream, const RepairReport& done) {
   for (const auto& [a, b] : done.lost_offsets) {
     for (std::uint64_t o = a; o < b; ++o) {
       const bool never_durable = s.unsound.count(o) > 0 || o >= model_.durable_prefix(stream);
-      const bool forgiven =
-          s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable || in_touched_file(o);
+      const bool forgiven = s.removed_at(o) || faults_.touched(stream, o) || batch_mate(o) || never_durable ||
+                            in_touched_file(o) || o < s.purged_below;
       if (!forgiven) {
         std::string faults;
         for (std::uint64_t t : touched) faults += " " + std::to_string(t);

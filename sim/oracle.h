@@ -62,6 +62,10 @@ struct OracleStream {
   // Records a recovery kept that were not durable when power failed and could not be read
   // back: their bytes may be anything (repair may remove them).
   std::set<std::uint64_t> unsound;
+  // Retention removed every offset below it at some point (a rebuilt manifest may bring
+  // some of those segments back).
+  std::uint64_t purged_below = 0;
+  std::uint64_t purge_target = 0;  // what the purges in flight remove below
   bool removed_at(std::uint64_t o) const { return o < acked.size() && acked[o].removed; }
   bool planned_at(std::uint64_t o) const;
 };
@@ -127,7 +131,12 @@ class Oracle {
     bool known = true;
   };
   PurgePlan plan_purge(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us) const;
-  void purge_started(std::uint64_t stream) { streams_[stream].purge_in_flight = true; }
+  // A purge is about to run; it removes the offsets below `target` (the plan's first kept).
+  void purge_started(std::uint64_t stream, std::uint64_t target) {
+    OracleStream& s = streams_[stream];
+    s.purge_in_flight = true;
+    s.purge_target = std::max(s.purge_target, target);
+  }
   std::string purge_ok(std::uint64_t stream, const PurgeOptions& p, std::uint64_t now_us, const PurgePlan& plan,
                        const StreamStats& st);
   void repair_planned(std::uint64_t stream, const RepairReport& plan);

@@ -100,6 +100,7 @@ std::string Oracle::purge_ok(std::uint64_t stream, const PurgeOptions& p, std::u
                        seen);
   }
   s.first = st.first_offset;  // the damage in removed files is forgotten once their unlinks are durable
+  s.purged_below = std::max(s.purged_below, s.first);
   faults_.set_first(stream, s.first);
   model_.retain_from(stream, s.first);
   return {};

@@ -166,6 +166,7 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   s.repair_planned.clear();
   model_.retain_from(id, first);
   faults_.set_first(id, first);
+  s.purged_below = std::max({s.purged_below, first, s.purge_in_flight ? s.purge_target : 0});
   s.next = s.durable = next;
   s.first = first;
   s.purge_in_flight = false;

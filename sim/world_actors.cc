@@ -159,7 +159,7 @@ void World::purge(std::uint64_t stream) {
   }
   const std::uint64_t now = clock_.now_us();
   const Oracle::PurgePlan plan = oracle_.plan_purge(stream, p, now);
-  oracle_.purge_started(stream);
+  oracle_.purge_started(stream, plan.eligible > 0 ? plan.before[plan.eligible].base : 0);
   auto r = store_->purge(stream, p);
   if (r.ok()) {
     auto st = store_->stats(stream);
