@@ -139,7 +139,7 @@ bool Oracle::finding_explained(const Finding& f) const {
   if (it != streams_.end() && (faults_.manifest_touched() || f.offset < it->second.gaps_forgotten_below)) {
     bool all_removed = true;
     for (std::uint64_t o = f.offset; o < std::max(f.end_offset, f.offset + 1) && all_removed; ++o) {
-      all_removed = it->second.removed_at(o) || it->second.planned_at(o);
+      all_removed = it->second.removed_at(o) || it->second.planned_at(o) || o < it->second.purged_below;
     }
     if (all_removed) return true;
     // ... and the record after a removed range no longer links to the one before it.
