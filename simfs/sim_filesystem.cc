@@ -92,6 +92,50 @@ std::string apply_torn(Bytes& image, const PendingOp& op, std::uint64_t sector, 
   return kept;
 }
 
+// At a crash, each pending write or truncate of a file is kept, dropped or torn (with the
+// extension of a dropped one possibly surviving as zeros or garbage), as the enabled
+// families say; what is left is the file's durable and current image.
+void crash_pending(Inode& node, const std::string& path, const SimConfig& config, Prng& prng,
+                   const std::function<void(FaultFamily, const std::string&, std::uint64_t, std::uint64_t, std::string)>& log) {
+  for (const PendingOp& op : node.pending) {
+    if (!op.is_write) {
+      if (config.lost_writes && prng.chance_ppm(config.lost_write_ppm)) {
+        log(FaultFamily::lost_write, path, op.size, 0, fmt::format("truncate to {} lost", op.size));
+      } else {
+        apply_op(node.durable, op);
+      }
+      continue;
+    }
+    const std::uint64_t end = op.pos + op.data.size();
+    const bool dropped = config.lost_writes && prng.chance_ppm(config.lost_write_ppm);
+    const bool torn = !dropped && config.torn_writes && prng.chance_ppm(config.torn_write_ppm);
+    const std::uint64_t old_size = node.durable.size();
+    if (!dropped && !torn) {
+      apply_op(node.durable, op);
+      continue;
+    }
+    if (torn) {
+      const std::string kept = apply_torn(node.durable, op, config.sector_bytes, prng);
+      log(FaultFamily::torn_write, path, op.pos, op.data.size(), "sectors kept " + kept);
+    } else {
+      log(FaultFamily::lost_write, path, op.pos, op.data.size(), "write dropped");
+    }
+    if (end > node.durable.size() && end > old_size && config.extension_garbage &&
+        prng.chance_ppm(config.extension_garbage_ppm)) {
+      // The size reached the disk but the data did not: zeros or garbage.
+      const std::uint64_t from = node.durable.size();
+      const bool garbage = prng.coin();
+      node.durable.resize(static_cast<std::size_t>(end), 0);
+      if (garbage) {
+        for (std::uint64_t i = from; i < end; ++i) node.durable[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(prng.next_u64());
+      }
+      log(FaultFamily::extension_garbage, path, from, end - from, garbage ? "garbage" : "zeros");
+    }
+  }
+  node.pending.clear();
+  node.current = node.durable;
+}
+
 Result<std::string> normalize(const std::string& path) {
   std::string out;
   std::size_t i = 0;
@@ -669,48 +713,11 @@ void SimFileSystem::crash() {
   for (const auto& [p, node] : im.dur) {
     if (!node.is_dir) names[node.inode] = p;
   }
-  const std::uint64_t sector = config_.sector_bytes;
+  auto log = [this](FaultFamily f, const std::string& path, std::uint64_t pos, std::uint64_t len, std::string detail) {
+    log_fault(f, path, pos, len, std::move(detail));
+  };
   for (auto& [id, node] : im.inodes) {
-    const std::string& path = names.count(id) ? names[id] : std::string("(unlinked)");
-    for (const PendingOp& op : node.pending) {
-      if (!op.is_write) {
-        if (config_.lost_writes && prng_.chance_ppm(config_.lost_write_ppm)) {
-          log_fault(FaultFamily::lost_write, path, op.size, 0, fmt::format("truncate to {} lost", op.size));
-        } else {
-          apply_op(node.durable, op);
-        }
-        continue;
-      }
-      const std::uint64_t end = op.pos + op.data.size();
-      const bool dropped = config_.lost_writes && prng_.chance_ppm(config_.lost_write_ppm);
-      const bool torn = !dropped && config_.torn_writes && prng_.chance_ppm(config_.torn_write_ppm);
-      const std::uint64_t old_size = node.durable.size();
-      if (!dropped && !torn) {
-        apply_op(node.durable, op);
-        continue;
-      }
-      if (torn) {
-        const std::string kept = apply_torn(node.durable, op, sector, prng_);
-        log_fault(FaultFamily::torn_write, path, op.pos, op.data.size(), "sectors kept " + kept);
-      } else {
-        log_fault(FaultFamily::lost_write, path, op.pos, op.data.size(), "write dropped");
-      }
-      if (end > node.durable.size() && end > old_size && config_.extension_garbage &&
-          prng_.chance_ppm(config_.extension_garbage_ppm)) {
-        // The size reached the disk but the data did not: zeros or garbage.
-        const std::uint64_t from = node.durable.size();
-        const bool garbage = prng_.coin();
-        node.durable.resize(static_cast<std::size_t>(end), 0);
-        if (garbage) {
-          for (std::uint64_t i = from; i < end; ++i) {
-            node.durable[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(prng_.next_u64());
-          }
-        }
-        log_fault(FaultFamily::extension_garbage, path, from, end - from, garbage ? "garbage" : "zeros");
-      }
-    }
-    node.pending.clear();
-    node.current = node.durable;
+    crash_pending(node, names.count(id) ? names[id] : std::string("(unlinked)"), config_, prng_, log);
   }
   // Inodes no durable name refers to are gone.
   std::map<std::uint64_t, bool> live;
