@@ -93,6 +93,7 @@ void DurabilityModel::opened(const std::string& path, fs::OpenOptions options, b
   if (created) {
     ++mutations_;
     files_[path] = FileState{Entry::pending, {}, {}, 0, {}};
+    ++entries_gen_;
     pending_in(parent_of(path), path);
   }
   if (options.truncate) {
@@ -202,6 +203,7 @@ void DurabilityModel::synced_dir(const std::string& dir, bool ok) {
   for (const std::string& path : pending_[dir]) {
     const Entry e = ok ? Entry::durable : Entry::lost;
     if (auto it = files_.find(path); it != files_.end()) it->second.entry = e;
+    ++entries_gen_;
     if (auto it = dirs_.find(path); it != dirs_.end()) it->second = e;
   }
   if (!ok) {
@@ -217,6 +219,7 @@ void DurabilityModel::renamed(const std::string& from, const std::string& to) {
   FileState moved = files_.count(from) ? std::move(files_[from]) : FileState{};
   files_.erase(from);
   moved.entry = Entry::pending;
+  ++entries_gen_;
   files_[to] = std::move(moved);
   pending_in(parent_of(to), to);
   if (const auto stream = segment_stream(from)) {
@@ -239,28 +242,35 @@ void DurabilityModel::renamed(const std::string& from, const std::string& to) {
 void DurabilityModel::unlinked(const std::string& path) {
   ++mutations_;
   files_.erase(path);
+  ++entries_gen_;
   forget_placements(path, 0);
 }
 
 void DurabilityModel::made_dir(const std::string& path) {
   ++mutations_;
   dirs_[path] = Entry::pending;
+  ++entries_gen_;
   pending_in(parent_of(path), path);
 }
 
 void DurabilityModel::removed_dir(const std::string& path) {
   ++mutations_;
   dirs_.erase(path);
+  ++entries_gen_;
   invalidate(path);
 }
 
 bool DurabilityModel::path_durable(const std::string& path) {
+  auto cached = path_cache_.find(path);
+  if (cached != path_cache_.end() && cached->second.first == entries_gen_) return cached->second.second;
+  bool durable = true;
   auto it = files_.find(path);
-  if (it != files_.end() && it->second.entry != Entry::durable) return false;
-  for (std::string dir = parent_of(path); dir != "/"; dir = parent_of(dir)) {
-    if (dir_entry(dir) != Entry::durable) return false;
+  if (it != files_.end() && it->second.entry != Entry::durable) durable = false;
+  for (std::string dir = parent_of(path); durable && dir != "/"; dir = parent_of(dir)) {
+    if (dir_entry(dir) != Entry::durable) durable = false;
   }
-  return true;
+  path_cache_[path] = {entries_gen_, durable};  // valid until an entry changes
+  return durable;
 }
 
 bool DurabilityModel::durable(const Placement& p, const FileState*& last_file, const std::string*& last_path) {
@@ -331,6 +341,7 @@ void DurabilityModel::crash() {
   pending_.clear();
   for (auto& [id, st] : streams_) st.placed.clear();
   temp_placed_.clear();
+  ++entries_gen_;
 }
 
 void DurabilityModel::retain_from(std::uint64_t stream, std::uint64_t first) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -126,6 +127,8 @@ class DurabilityModel final : public FsObserver {
   std::map<std::string, std::vector<std::string>> pending_;  // dir -> entries pending in it
   std::map<std::uint64_t, StreamState> streams_;
   std::map<std::string, std::map<std::uint64_t, Placement>> temp_placed_;  // copies not yet renamed into place
+  std::uint64_t entries_gen_ = 0;  // bumped whenever a file's or directory's entry changes
+  std::unordered_map<std::string, std::pair<std::uint64_t, bool>> path_cache_;  // path -> (gen, durable)
   std::uint64_t mutations_ = 0;
 };
 
