@@ -136,7 +136,23 @@ void crash_pending(Inode& node, const std::string& path, const SimConfig& config
   node.current = node.durable;
 }
 
+// True when `path` is absolute with no empty, "." or ".." part and no trailing slash:
+// normalize() would give it back unchanged.
+bool already_normal(const std::string& path) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() == 1) return true;
+  for (std::size_t i = 1; i <= path.size();) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    const std::size_t len = j - i;
+    if (len == 0 || (path[i] == '.' && (len == 1 || (len == 2 && path[i + 1] == '.')))) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
 Result<std::string> normalize(const std::string& path) {
+  if (already_normal(path)) return path;
   std::string out;
   std::size_t i = 0;
   while (i <= path.size()) {
@@ -252,13 +268,13 @@ class SimFile final : public File {
         auto it = im.bad_sectors.find({inode_, s});
         if (it == im.bad_sectors.end()) continue;
         if (!it->second) im.bad_sectors.erase(it);
-        fs_.trace_line(fmt::format("pread {} @{} +{} -> EIO", path_, byte_pos, dst.size()));
+        fs_.trace("pread {} @{} +{} -> EIO", path_, byte_pos, dst.size());
         return fs_error(Errc::io_error, fmt::format("pread EIO at sector {}", s), path_);
       }
     }
     std::size_t n = byte_pos < end ? static_cast<std::size_t>(end - byte_pos) : 0;
     if (n > 0) std::memcpy(dst.data(), node.current.data() + byte_pos, n);
-    fs_.trace_line(fmt::format("pread {} @{} +{} -> {}", path_, byte_pos, dst.size(), n));
+    fs_.trace("pread {} @{} +{} -> {}", path_, byte_pos, dst.size(), n);
     return n;
   }
 
@@ -268,7 +284,7 @@ class SimFile final : public File {
     Inode& node = im.inodes[inode_];
     const SimConfig& cfg = fs_.config_;
     auto done = [&](const std::string& result) {
-      fs_.trace_line(fmt::format("pwrite {} @{} +{} -> {}", path_, byte_pos, src.size(), result));
+      fs_.trace("pwrite {} @{} +{} -> {}", path_, byte_pos, src.size(), result);
     };
     if (im.no_space_armed) {
       im.no_space_armed = false;
@@ -341,7 +357,7 @@ class SimFile final : public File {
     op.size = size_bytes;
     apply_op(node.current, op);
     node.pending.push_back(std::move(op));
-    fs_.trace_line(fmt::format("truncate {} {}", path_, size_bytes));
+    fs_.trace("truncate {} {}", path_, size_bytes);
     return {};
   }
 
@@ -362,12 +378,12 @@ class SimFile final : public File {
       }
       node.pending.clear();
       fs_.log_fault(FaultFamily::fsync_failure, path_, 0, 0, "pending kept/lost/torn: " + fates);
-      fs_.trace_line(fmt::format("sync {} -> EIO", path_));
+      fs_.trace("sync {} -> EIO", path_);
       return fs_error(Errc::io_error, "fdatasync EIO", path_);
     }
     for (const PendingOp& op : node.pending) apply_op(node.durable, op);
     node.pending.clear();
-    fs_.trace_line(fmt::format("sync {}", path_));
+    fs_.trace("sync {}", path_);
     return {};
   }
 
@@ -416,7 +432,7 @@ class SimLock final : public FileLock {
     released_ = true;
     if (generation_ == fs_.generation_) {
       fs_.locks_.erase(path_);
-      fs_.trace_line(fmt::format("unlock {}", path_));
+      fs_.trace("unlock {}", path_);
     }
     return {};
   }
@@ -444,7 +460,7 @@ Status SimFileSystem::begin_op(const char* name, const std::string& path, bool i
   if (!powered_off_ && power_off_at_ != 0 && ops_ >= power_off_at_) {
     powered_off_ = true;
     power_off_op_ = std::string(name) + " " + path;
-    trace_line(fmt::format("POWER OFF at op {} ({} {})", ops_, name, path));
+    trace("POWER OFF at op {} ({} {})", ops_, name, path);
   }
   if (powered_off_) return fs_error(Errc::io_error, std::string(name) + ": power is off", path);
   if (clock_ != nullptr && config_.latency_max_us > 0) {
@@ -460,22 +476,32 @@ void SimFileSystem::log_fault(FaultFamily f, const std::string& path, std::uint6
   trace_line("FAULT " + faults_.back().to_string());
 }
 
-// The digest takes the line's time and bytes eight at a time (FNV-1a's xor-multiply over
-// 64-bit words): the same whether or not lines are kept, without formatting them.
-void SimFileSystem::trace_line(const std::string& line) {
-  constexpr std::uint64_t kPrime = 1099511628211ull;
-  const std::uint64_t t = now_us();
-  digest_ = (digest_ ^ t) * kPrime;
+// The digest takes bytes eight at a time (FNV-1a's xor-multiply over 64-bit words), then
+// the length with the last bytes.
+void SimFileSystem::mix_bytes(std::string_view bytes) {
   std::size_t i = 0;
-  for (; i + 8 <= line.size(); i += 8) {
+  for (; i + 8 <= bytes.size(); i += 8) {
     std::uint64_t word = 0;
-    std::memcpy(&word, line.data() + i, 8);
-    digest_ = (digest_ ^ word) * kPrime;
+    std::memcpy(&word, bytes.data() + i, 8);
+    mix_word(word);
   }
-  std::uint64_t rest = line.size() - i;  // the length, then the last bytes
-  for (std::size_t k = 0; i + k < line.size(); ++k) rest |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(line[i + k])) << (8 * (k + 1));
-  digest_ = (digest_ ^ rest) * kPrime;
-  if (trace_on_) trace_.push_back(fmt::format("[{}] {}", t, line));
+  std::uint64_t rest = bytes.size() - i;
+  for (std::size_t k = 0; i + k < bytes.size(); ++k) {
+    rest |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes[i + k])) << (8 * (k + 1));
+  }
+  mix_word(rest);
+}
+
+void SimFileSystem::keep_line(std::uint64_t t, const std::string& line) {
+  trace_.push_back(fmt::format("[{}] {}", t, line));
+}
+
+// A line from the simulator or a fault record: its time and bytes.
+void SimFileSystem::trace_line(const std::string& line) {
+  const std::uint64_t t = now_us();
+  mix_word(t);
+  mix_bytes(line);
+  if (trace_on_) keep_line(t, line);
 }
 
 void SimFileSystem::note(const std::string& line) { trace_line(line); }
@@ -487,7 +513,7 @@ Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOp
     return fs_error(Errc::invalid_argument, "open: read_only excludes create and truncate", path);
   }
   Impl& im = *impl_;
-  auto result = [&](const std::string& r) { trace_line(fmt::format("open {} -> {}", path, r)); };
+  auto result = [&](const std::string& r) { trace("open {} -> {}", path, r); };
   auto it = im.cur.find(path);
   if (path == "/" || (it != im.cur.end() && it->second.is_dir)) {
     result("EISDIR");
@@ -526,7 +552,7 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
   CAIRN_TRY(begin_op("sync_dir", dir, true));
   Impl& im = *impl_;
   if (!im.is_dir(im.cur, dir)) {
-    trace_line(fmt::format("sync_dir {} -> ENOENT", dir));
+    trace("sync_dir {} -> ENOENT", dir);
     return fs_error(Errc::not_found, "sync_dir: no such directory", dir);
   }
   const bool fail = config_.fsync_failures && prng_.chance_ppm(config_.fsync_failure_ppm);
@@ -552,10 +578,10 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
   im.dir_pending = std::move(rest);
   if (fail) {
     log_fault(FaultFamily::fsync_failure, dir, 0, 0, "directory ops kept/lost: " + fates);
-    trace_line(fmt::format("sync_dir {} -> EIO", dir));
+    trace("sync_dir {} -> EIO", dir);
     return fs_error(Errc::io_error, "fsync of directory EIO", dir);
   }
-  trace_line(fmt::format("sync_dir {}", dir));
+  trace("sync_dir {}", dir);
   return {};
 }
 
@@ -566,18 +592,18 @@ Status SimFileSystem::rename(const std::string& raw_from, const std::string& raw
   Impl& im = *impl_;
   auto it = im.cur.find(from);
   if (it == im.cur.end() || it->second.is_dir) {
-    trace_line(fmt::format("rename {} {} -> ENOENT", from, to));
+    trace("rename {} {} -> ENOENT", from, to);
     return fs_error(Errc::not_found, "rename: no such file", from);
   }
   if (parent_of(from) != parent_of(to) || im.is_dir(im.cur, to)) {
-    trace_line(fmt::format("rename {} {} -> EINVAL", from, to));
+    trace("rename {} {} -> EINVAL", from, to);
     return fs_error(Errc::invalid_argument, "rename: only within one directory, onto a file", to);
   }
   Node node = it->second;
   im.cur.erase(it);
   im.cur[to] = node;
   im.dir_pending.push_back(DirOp{DirOpKind::rename, parent_of(from), from, to, node.inode});
-  trace_line(fmt::format("rename {} {}", from, to));
+  trace("rename {} {}", from, to);
   return {};
 }
 
@@ -587,13 +613,13 @@ Status SimFileSystem::unlink(const std::string& raw) {
   Impl& im = *impl_;
   auto it = im.cur.find(path);
   if (it == im.cur.end()) {
-    trace_line(fmt::format("unlink {} -> ENOENT", path));
+    trace("unlink {} -> ENOENT", path);
     return fs_error(Errc::not_found, "unlink: no such file", path);
   }
   if (it->second.is_dir) return fs_error(Errc::invalid_argument, "unlink: is a directory", path);
   im.dir_pending.push_back(DirOp{DirOpKind::unlink, parent_of(path), path, "", it->second.inode});
   im.cur.erase(it);
-  trace_line(fmt::format("unlink {}", path));
+  trace("unlink {}", path);
   return {};
 }
 
@@ -602,16 +628,16 @@ Status SimFileSystem::mkdir(const std::string& raw) {
   CAIRN_TRY(begin_op("mkdir", path));
   Impl& im = *impl_;
   if (im.cur.count(path)) {
-    trace_line(fmt::format("mkdir {} -> EEXIST", path));
+    trace("mkdir {} -> EEXIST", path);
     return fs_error(Errc::already_exists, "mkdir: exists", path);
   }
   if (!im.is_dir(im.cur, parent_of(path))) {
-    trace_line(fmt::format("mkdir {} -> ENOENT", path));
+    trace("mkdir {} -> ENOENT", path);
     return fs_error(Errc::not_found, "mkdir: no such parent directory", path);
   }
   im.cur[path] = Node{true, 0};
   im.dir_pending.push_back(DirOp{DirOpKind::mkdir, parent_of(path), path, "", 0});
-  trace_line(fmt::format("mkdir {}", path));
+  trace("mkdir {}", path);
   return {};
 }
 
@@ -620,18 +646,18 @@ Status SimFileSystem::rmdir(const std::string& raw) {
   CAIRN_TRY(begin_op("rmdir", path));
   Impl& im = *impl_;
   if (!im.is_dir(im.cur, path) || path == "/") {
-    trace_line(fmt::format("rmdir {} -> ENOENT", path));
+    trace("rmdir {} -> ENOENT", path);
     return fs_error(im.cur.count(path) ? Errc::invalid_argument : Errc::not_found, "rmdir: not a directory", path);
   }
   for (const auto& [p, node] : im.cur) {
     if (p != path && parent_of(p) == path) {
-      trace_line(fmt::format("rmdir {} -> ENOTEMPTY", path));
+      trace("rmdir {} -> ENOTEMPTY", path);
       return fs_error(Errc::invalid_argument, "rmdir: directory not empty", path);
     }
   }
   im.cur.erase(path);
   im.dir_pending.push_back(DirOp{DirOpKind::rmdir, parent_of(path), path, "", 0});
-  trace_line(fmt::format("rmdir {}", path));
+  trace("rmdir {}", path);
   return {};
 }
 
@@ -640,7 +666,7 @@ Result<std::vector<std::string>> SimFileSystem::list_dir(const std::string& raw)
   CAIRN_TRY(begin_op("list_dir", dir));
   Impl& im = *impl_;
   if (!im.is_dir(im.cur, dir)) {
-    trace_line(fmt::format("list_dir {} -> ENOENT", dir));
+    trace("list_dir {} -> ENOENT", dir);
     return fs_error(Errc::not_found, "list_dir: no such directory", dir);
   }
   std::vector<std::string> names;
@@ -648,7 +674,7 @@ Result<std::vector<std::string>> SimFileSystem::list_dir(const std::string& raw)
     if (p != "/" && parent_of(p) == dir) names.push_back(name_of(p));
   }
   std::sort(names.begin(), names.end());
-  trace_line(fmt::format("list_dir {} -> {} entries", dir, names.size()));
+  trace("list_dir {} -> {} entries", dir, names.size());
   return names;
 }
 
@@ -656,7 +682,7 @@ Result<bool> SimFileSystem::exists(const std::string& raw) {
   CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
   CAIRN_TRY(begin_op("exists", path));
   bool found = impl_->cur.count(path) > 0;
-  trace_line(fmt::format("exists {} -> {}", path, found));
+  trace("exists {} -> {}", path, found);
   return found;
 }
 
@@ -670,11 +696,11 @@ Result<std::unique_ptr<FileLock>> SimFileSystem::lock(const std::string& raw) {
   }
   CAIRN_TRY(begin_op("lock", path));
   if (locks_.count(path)) {
-    trace_line(fmt::format("lock {} -> EWOULDBLOCK", path));
+    trace("lock {} -> EWOULDBLOCK", path);
     return fs_error(Errc::locked, "lock is held by another writer", path);
   }
   locks_.insert(path);
-  trace_line(fmt::format("lock {}", path));
+  trace("lock {}", path);
   return std::unique_ptr<FileLock>(new SimLock(*this, path, generation_));
 }
 
@@ -682,7 +708,7 @@ Result<bool> SimFileSystem::lock_held(const std::string& raw) {
   CAIRN_ASSIGN_OR_RETURN(std::string path, normalize(raw));
   CAIRN_TRY(begin_op("lock_held", path));
   const bool held = locks_.count(path) > 0;
-  trace_line(fmt::format("lock_held {} -> {}", path, held));
+  trace("lock_held {} -> {}", path, held);
   return held;
 }
 
@@ -694,7 +720,7 @@ void SimFileSystem::disarm_power_off() { power_off_at_ = 0; }
 
 void SimFileSystem::crash() {
   Impl& im = *impl_;
-  trace_line(fmt::format("CRASH at op {}", ops_));
+  trace("CRASH at op {}", ops_);
   for (const DirOp& op : im.dir_pending) {
     if (config_.dir_reverts && prng_.chance_ppm(config_.dir_revert_ppm)) {
       static const char* names[] = {"create", "mkdir", "unlink", "rename", "rmdir"};

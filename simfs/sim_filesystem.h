@@ -15,6 +15,7 @@
 // must stay within one directory (invalid_argument otherwise). Not thread-safe.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,7 +23,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "simfs/bytes.h"
 #include "simfs/clock.h"
@@ -160,8 +164,8 @@ class SimFileSystem final : public FileSystem {
   // ---- trace
   void set_trace(bool on) { trace_on_ = on; }
   const std::vector<std::string>& trace() const { return trace_; }
-  // Running digest of every trace line (its time and bytes, FNV-1a's xor-multiply over
-  // 64-bit words), kept whether or not lines are stored.
+  // Running digest of every trace line (its time, format text and arguments, FNV-1a's
+  // xor-multiply over 64-bit words), kept whether or not lines are stored.
   std::uint64_t trace_digest() const { return digest_; }
   // Adds a line (from the simulator) to the same trace and digest.
   void note(const std::string& line);
@@ -197,6 +201,24 @@ class SimFileSystem final : public FileSystem {
   void log_fault(FaultFamily f, const std::string& path, std::uint64_t pos, std::uint64_t len,
                  std::string detail);
   void trace_line(const std::string& line);
+  // One trace line from a format and its arguments. The digest takes the time, the
+  // format's text and each argument (integers as words, strings as bytes), so a line is
+  // formatted only when the trace is kept; the line is a function of exactly those.
+  template <typename... Args>
+  void trace(fmt::format_string<const Args&...> format, const Args&... args) {
+    const std::uint64_t t = now_us();
+    mix_word(t);
+    const fmt::string_view text = format;
+    mix_bytes(std::string_view(text.data(), text.size()));
+    (mix_arg(args), ...);
+    if (trace_on_) keep_line(t, fmt::format(format, args...));
+  }
+  void mix_word(std::uint64_t word) { digest_ = (digest_ ^ word) * 1099511628211ull; }
+  void mix_bytes(std::string_view bytes);
+  template <std::integral T>
+  void mix_arg(T value) { mix_word(static_cast<std::uint64_t>(value)); }
+  void mix_arg(std::string_view text) { mix_bytes(text); }
+  void keep_line(std::uint64_t t, const std::string& line);
   std::uint64_t now_us() const { return clock_ ? clock_->now_us() : 0; }
 };
 

@@ -413,3 +413,35 @@ TEST_CASE("the trace digest depends on every operation and fault") {
   CHECK(digest(1, false).first != digest(1, true).first);
   CHECK(digest(1, false).second > 5);
 }
+
+TEST_CASE("the trace digest takes each operation's arguments, kept lines or not") {
+  auto digest = [](bool keep, std::uint64_t byte_pos, const std::string& name) {
+    SimFileSystem fs(SimConfig{}, 3);
+    fs.set_trace(keep);
+    REQUIRE(fs.mkdir("/d").ok());
+    auto f = fs.open("/d/" + name, OpenOptions{.create = true});
+    REQUIRE(f.ok());
+    REQUIRE(write_all(**f, byte_pos, fill(10, 'x')).ok());
+    return fs.trace_digest();
+  };
+  CHECK(digest(true, 0, "f") == digest(false, 0, "f"));
+  CHECK(digest(false, 0, "f") != digest(false, 1, "f"));
+  CHECK(digest(false, 0, "f") != digest(false, 0, "g"));
+}
+
+TEST_CASE("paths: every spelling of a path names one file; '..' is refused") {
+  SimFileSystem fs(SimConfig{}, 1);
+  REQUIRE(fs.mkdir("/d").ok());
+  auto f = fs.open("/d/f", OpenOptions{.create = true});
+  REQUIRE(f.ok());
+  REQUIRE(write_all(**f, 0, fill(3, 'a')).ok());
+  for (const char* spelling : {"/d/f", "//d/f", "/d//f", "/./d/f", "/d/./f", "d/f"}) {
+    INFO(spelling);
+    auto g = fs.open(spelling, OpenOptions{});
+    REQUIRE(g.ok());
+    CHECK((*g)->size().value() == 3);
+  }
+  CHECK(fs.exists("/d/").value());
+  CHECK(fs.open("/d/../d/f", OpenOptions{}).error().code == Errc::invalid_argument);
+  CHECK(fs.open("/d/..", OpenOptions{}).error().code == Errc::invalid_argument);
+}
