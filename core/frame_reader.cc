@@ -11,9 +11,13 @@ FrameReader::FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t 
 Status FrameReader::fill(std::uint64_t byte_pos, std::size_t min_len) {
   std::uint64_t left = byte_pos < file_size_ ? file_size_ - byte_pos : 0;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(window_bytes_, min_len), left));
-  window_.resize(want);
-  CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file_, byte_pos, window_));
-  window_.resize(n);
+  if (want > window_capacity_) {  // never zero-filled: read_full writes what is used
+    window_ = std::make_unique_for_overwrite<std::uint8_t[]>(want);
+    window_capacity_ = want;
+  }
+  window_len_ = 0;
+  CAIRN_ASSIGN_OR_RETURN(std::size_t n, fs::read_full(file_, byte_pos, std::span<std::uint8_t>(window_.get(), want)));
+  window_len_ = n;
   window_pos_ = byte_pos;
   return {};
 }
@@ -21,11 +25,11 @@ Status FrameReader::fill(std::uint64_t byte_pos, std::size_t min_len) {
 Result<ByteView> FrameReader::bytes(std::uint64_t byte_pos, std::size_t len) {
   std::uint64_t end = std::min<std::uint64_t>(byte_pos + len, file_size_);
   if (byte_pos >= end) return ByteView{};
-  bool inside = byte_pos >= window_pos_ && end <= window_pos_ + window_.size();
+  bool inside = byte_pos >= window_pos_ && end <= window_pos_ + window_len_;
   if (!inside) CAIRN_TRY(fill(byte_pos, static_cast<std::size_t>(end - byte_pos)));
   std::size_t from = static_cast<std::size_t>(byte_pos - window_pos_);
-  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(end - byte_pos), window_.size() - from);
-  return ByteView(window_.data() + from, n);
+  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(end - byte_pos), window_len_ - from);
+  return ByteView(window_.get() + from, n);
 }
 
 Result<format::FrameDecode> FrameReader::at(std::uint64_t byte_pos) {

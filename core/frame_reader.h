@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "core/format.h"
 #include "simfs/filesystem.h"
@@ -33,7 +34,9 @@ class FrameReader {
   std::uint64_t file_size_;
   std::uint32_t max_record_bytes_;
   std::size_t window_bytes_;
-  Bytes window_;
+  std::unique_ptr<std::uint8_t[]> window_;  // the bytes [window_pos_, window_pos_ + window_len_)
+  std::size_t window_capacity_ = 0;
+  std::size_t window_len_ = 0;
   std::uint64_t window_pos_ = 0;
 };
 
