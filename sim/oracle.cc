@@ -33,6 +33,7 @@ void Oracle::append_ok(std::uint64_t stream, const std::vector<Bytes>& batch, co
   OracleStream& s = streams_[stream];
   const std::uint64_t id = next_batch_id_++;
   const std::uint32_t size = static_cast<std::uint32_t>(batch.size() + (r.checkpoint_offset ? 1 : 0));
+  max_batch_records_ = std::max<std::uint64_t>(max_batch_records_, size);
   s.acked.resize(r.first_offset);
   for (std::uint32_t i = 0; i < batch.size(); ++i) s.acked.push_back(Attempt{id, i, size, false, batch[i], false, nullptr});
   if (r.checkpoint_offset) s.acked.push_back(Attempt{id, size - 1, size, true, {}, false, nullptr});
@@ -48,6 +49,7 @@ void Oracle::append_failed(std::uint64_t stream, const std::vector<Bytes>& batch
   // The batch may have reached the disk, with or without a trailing checkpoint: its last
   // data record ends the batch in the first case, the checkpoint in the second.
   const std::uint32_t n = static_cast<std::uint32_t>(batch.size());
+  max_batch_records_ = std::max<std::uint64_t>(max_batch_records_, n + 1);
   for (std::uint32_t i = 0; i < n; ++i) s.maybe[s.next + i].push_back(Attempt{id, i, n, false, batch[i], false, nullptr});
   s.maybe[s.next + n].push_back(Attempt{id, n, n + 1, true, {}, false, nullptr});
 }

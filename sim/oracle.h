@@ -185,6 +185,7 @@ class Oracle {
   std::map<std::uint64_t, MustSurvive> must_survive_;
   bool recovery_interrupted_ = false;
   std::uint64_t next_batch_id_ = 1;
+  std::uint64_t max_batch_records_ = 1;  // the largest batch appended or attempted
   rules::Chain chain_;
   std::set<std::uint64_t> rule_damage_;  // offsets check_files found damaged (one stream)
 };

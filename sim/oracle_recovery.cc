@@ -286,24 +286,27 @@ std::string Oracle::match_record(std::uint64_t id, OracleStream& s, const Record
 std::string Oracle::check_batches(std::uint64_t id, const OracleStream& s, std::uint64_t start,
                                   const std::vector<Attempt>& tail, std::uint64_t durable) {
   const std::vector<Attempt>& head = s.acked;
-  std::map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> seen;  // batch -> (count, size)
-  std::map<std::uint64_t, bool> excused;
-  std::map<std::uint64_t, std::uint64_t> last_offset;
+  struct Tally {
+    std::uint32_t count = 0;  // records of the batch held
+    std::uint32_t size = 0;   // records in the batch
+    bool excused = false;
+    std::uint64_t last = 0;   // offset of its last record held
+  };
+  std::map<std::uint64_t, Tally> seen;  // by batch id
   auto count_in = [&](const Attempt& a, std::uint64_t o) {
     if (a.batch_id == 0) return;
-    auto& [count, size] = seen[a.batch_id];
-    size = a.batch_size;
-    if (!a.removed) ++count;
+    Tally& t = seen[a.batch_id];
+    t.size = a.batch_size;
+    if (!a.removed) ++t.count;
     // Held damaged, never durable (a crash tore it next to damage at rest): the store
     // cannot tell where the batch ends, so the batch is excused.
-    if (a.removed || faults_.touched(id, o) || s.unsound.count(o) > 0) excused[a.batch_id] = true;
-    last_offset[a.batch_id] = o;
+    if (a.removed || faults_.touched(id, o) || s.unsound.count(o) > 0) t.excused = true;
+    t.last = o;
   };
-  // Only batches that reach the durable prefix are judged; a batch holds at most
-  // kMaxBatchRecords records, so none of them starts further below it.
-  constexpr std::uint64_t kMaxBatchRecords = 4096 + 1;
+  // Only batches that reach the durable prefix are judged; none holds more records than
+  // the largest batch ever appended, so none of them starts further below it.
   const std::uint64_t end = start + tail.size();
-  for (std::uint64_t o = durable > kMaxBatchRecords ? durable - kMaxBatchRecords : 0; o < end; ++o) {
+  for (std::uint64_t o = durable > max_batch_records_ ? durable - max_batch_records_ : 0; o < end; ++o) {
     const Attempt& a = o < start ? head[o] : tail[o - start];
     if (!a.unknown()) {
       count_in(a, o);
@@ -312,10 +315,10 @@ std::string Oracle::check_batches(std::uint64_t id, const OracleStream& s, std::
     // Held but unreadable: one of its attempts is there (each counted, content unknown).
     for (const Attempt& alt : *a.alternatives) count_in(alt, o);
   }
-  for (const auto& [batch, cs] : seen) {
-    if (last_offset[batch] < durable || excused[batch] || cs.first == cs.second) continue;
-    return fmt::format("stream {}: recovery kept {} of the {} records of one batch (up to offset {})", id, cs.first,
-                       cs.second, last_offset[batch]);
+  for (const auto& [batch, t] : seen) {
+    if (t.last < durable || t.excused || t.count == t.size) continue;
+    return fmt::format("stream {}: recovery kept {} of the {} records of one batch (up to offset {})", id, t.count,
+                       t.size, t.last);
   }
   return {};
 }
