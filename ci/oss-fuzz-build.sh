@@ -14,7 +14,7 @@ targets=(frame_decode index_load metadata_load segment_recovery cli_parse engine
 cmake -S "${src}" -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="${CC}" -DCMAKE_CXX_COMPILER="${CXX}" \
   -DCMAKE_C_FLAGS="${CFLAGS:-}" -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" \
-  -DCAIRN_FUZZ=ON -DCAIRN_FUZZ_ENGINE="${LIB_FUZZING_ENGINE}" -DBUILD_TESTING=OFF -DCAIRN_BENCH=OFF >/dev/null
+  -DCAIRN_FUZZ=ON -DCAIRN_FUZZ_ENGINE="${LIB_FUZZING_ENGINE}" -DBUILD_TESTING=OFF -DCAIRN_BENCH=OFF -DCAIRN_JEMALLOC=OFF >/dev/null
 cmake --build "${build}" -j "$(nproc 2>/dev/null || echo 2)" $(printf -- '--target fuzz_%s ' "${targets[@]}") >/dev/null
 mkdir -p "${OUT}"
 for t in "${targets[@]}"; do
