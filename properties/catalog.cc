@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <tuple>
@@ -255,11 +257,12 @@ void write_jsonl(const Catalog& catalog, std::string& out) {
   }
 }
 
-std::string write_jsonl_file(const Catalog& catalog, const std::string& path) {
+std::string write_jsonl_file(const Catalog& catalog, const std::string& path, bool partial) {
   std::string text;
   write_jsonl(catalog, text);
+  if (partial) text += "{\"cairn_run\":{\"partial\":true}}\n";
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) return "cannot open " + path + " for writing";
+  if (!file) return "cannot open " + path + " for writing: " + std::strerror(errno);
   file.write(text.data(), static_cast<std::streamsize>(text.size()));
   file.close();
   if (!file) return "write to " + path + " failed";

@@ -155,8 +155,10 @@ inline std::uint64_t failure_count() { return global_catalog().failure_count(); 
 // Writes the catalog as Antithesis local-output JSONL: one "antithesis_sdk" line, then
 // one "antithesis_assert" line per site (sites never hit included).
 void write_jsonl(const Catalog& catalog, std::string& out);
-// Writes write_jsonl() output to `path`. Returns "" or an error message.
-std::string write_jsonl_file(const Catalog& catalog, const std::string& path);
+// Writes write_jsonl() output to `path`; with `partial`, a last line
+// {"cairn_run":{"partial":true}} says the run was stopped before its end (cairn-props
+// merge counts such runs). Returns "" or an error naming the path and the reason.
+std::string write_jsonl_file(const Catalog& catalog, const std::string& path, bool partial = false);
 
 namespace detail {
 

@@ -10,54 +10,98 @@
 
 namespace cairn::props {
 
+namespace {
+
+// The kind of a property written by the Antithesis SDK itself, which carries no
+// cairn-specific details: from its display type, else from assert type and must-hit.
+std::string sdk_kind(const std::string& assert_type, const std::string& display_type, bool must_hit) {
+  static const std::pair<const char*, const char*> kByDisplay[] = {
+      {"Always", "ALWAYS"},       {"AlwaysOrUnreachable", "ALWAYS_OR_UNREACHABLE"},
+      {"Sometimes", "SOMETIMES"}, {"Reachable", "REACHABLE"},
+      {"Unreachable", "UNREACHABLE"}, {"Never", "NEVER"}};
+  for (const auto& [display, kind] : kByDisplay) {
+    if (display_type == display) return kind;
+  }
+  if (assert_type == "always") return must_hit ? "ALWAYS" : "ALWAYS_OR_UNREACHABLE";
+  if (assert_type == "sometimes") return "SOMETIMES";
+  return must_hit ? "REACHABLE" : "UNREACHABLE";
+}
+
+// One antithesis_assert object into `p`. Ours carry the run's totals in details (kind,
+// evaluations, true, false); the SDK's own local output has a registration line
+// (hit false) and one line per evaluation it reports (hit true, with its condition).
+void read_assert(const nlohmann::json& a, MergedProperty& p) {
+  p.id = a.at("id").get<std::string>();
+  p.message = a.at("message").get<std::string>();
+  p.file = a.at("location").at("file").get<std::string>();
+  p.line = a.at("location").at("begin_line").get<unsigned>();
+  p.assert_type = a.at("assert_type").get<std::string>();
+  p.display_type = a.at("display_type").get<std::string>();
+  p.must_hit = a.at("must_hit").get<bool>();
+  const nlohmann::json details = a.value("details", nlohmann::json::object());
+  if (details.is_object() && details.contains("kind") && details.contains("evaluations")) {
+    p.kind = details.at("kind").get<std::string>();
+    p.evaluations = details.at("evaluations").get<std::uint64_t>();
+    p.true_count = details.at("true").get<std::uint64_t>();
+    p.false_count = details.at("false").get<std::uint64_t>();
+    return;
+  }
+  p.kind = sdk_kind(p.assert_type, p.display_type, p.must_hit);
+  if (!a.at("hit").get<bool>()) return;
+  p.evaluations = 1;
+  (a.at("condition").get<bool>() ? p.true_count : p.false_count) = 1;
+}
+
+// Adds `p` to `into`: a property already there (same id) takes its counts.
+void accumulate(std::vector<MergedProperty>& into, MergedProperty p) {
+  auto it = std::find_if(into.begin(), into.end(), [&](const MergedProperty& q) { return q.id == p.id; });
+  if (it == into.end()) {
+    into.push_back(std::move(p));
+    return;
+  }
+  it->evaluations += p.evaluations;
+  it->true_count += p.true_count;
+  it->false_count += p.false_count;
+  it->runs_hit += p.runs_hit;
+}
+
+}  // namespace
+
 std::string ReportMerger::add_run(const std::string& jsonl_text, const std::string& source) {
   std::istringstream in(jsonl_text);
   std::string line;
   unsigned line_no = 0;
   std::vector<MergedProperty> run;
+  bool partial = false;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      return fmt::format("{}:{}: not a JSON object", source, line_no);
+    if (j.is_discarded() || !j.is_object()) return fmt::format("{}:{}: not a JSON object", source, line_no);
+    if (j.contains("cairn_run")) {
+      partial = partial || j["cairn_run"].value("partial", false);
+      continue;
     }
-    if (j.contains("antithesis_sdk")) continue;
-    if (!j.contains("antithesis_assert")) continue;  // other Antithesis events are ignored
-    const nlohmann::json& a = j["antithesis_assert"];
+    if (!j.contains("antithesis_assert")) {
+      const bool antithesis = !j.empty() && j.begin().key().rfind("antithesis_", 0) == 0;
+      if (antithesis) continue;  // antithesis_sdk, antithesis_setup, ...: not properties
+      return fmt::format("{}:{}: not a property line (no antithesis_assert; a per-seed report?)", source, line_no);
+    }
     try {
       MergedProperty p;
-      p.id = a.at("id").get<std::string>();
-      p.message = a.at("message").get<std::string>();
-      p.file = a.at("location").at("file").get<std::string>();
-      p.line = a.at("location").at("begin_line").get<unsigned>();
-      p.assert_type = a.at("assert_type").get<std::string>();
-      p.display_type = a.at("display_type").get<std::string>();
-      p.must_hit = a.at("must_hit").get<bool>();
-      const nlohmann::json& d = a.at("details");
-      p.kind = d.at("kind").get<std::string>();
-      p.evaluations = d.at("evaluations").get<std::uint64_t>();
-      p.true_count = d.at("true").get<std::uint64_t>();
-      p.false_count = d.at("false").get<std::uint64_t>();
-      p.runs_hit = p.evaluations > 0 ? 1 : 0;
-      run.push_back(std::move(p));
+      read_assert(j["antithesis_assert"], p);
+      accumulate(run, std::move(p));
     } catch (const nlohmann::json::exception& e) {
       return fmt::format("{}:{}: malformed antithesis_assert: {}", source, line_no, e.what());
     }
   }
+  if (run.empty()) return fmt::format("{}: no property lines (antithesis_assert): not a property report", source);
   for (MergedProperty& p : run) {
-    auto it = std::find_if(acc_.properties.begin(), acc_.properties.end(),
-                           [&](const MergedProperty& q) { return q.id == p.id; });
-    if (it == acc_.properties.end()) {
-      acc_.properties.push_back(std::move(p));
-      continue;
-    }
-    it->evaluations += p.evaluations;
-    it->true_count += p.true_count;
-    it->false_count += p.false_count;
-    it->runs_hit += p.runs_hit;
+    p.runs_hit = p.evaluations > 0 ? 1 : 0;
+    accumulate(acc_.properties, std::move(p));
   }
   ++acc_.runs;
+  if (partial) ++acc_.partial_runs;
   return {};
 }
 
@@ -105,6 +149,9 @@ std::string render_table(const MergedReport& report) {
     out += fmt::format("{:<60} {:<22} {:>12} {:>4}/{:<4}  {}\n", name, p.kind, p.evaluations,
                        p.runs_hit, report.runs, p.status);
   }
+  if (report.partial_runs > 0) {
+    out += fmt::format("{} of the {} runs were stopped before their end (partial)\n", report.partial_runs, report.runs);
+  }
   out += fmt::format("{} properties over {} runs: {} failed, {} never hit -> {}\n",
                      report.properties.size(), report.runs, report.failed, report.never_hit,
                      report.passed() ? "PASS" : "FAIL");
@@ -120,7 +167,7 @@ std::string render_json(const MergedReport& report) {
                      {"evaluations", p.evaluations}, {"true", p.true_count},
                      {"false", p.false_count}, {"runs_hit", p.runs_hit}, {"status", p.status}});
   }
-  nlohmann::json j = {{"runs", report.runs},         {"passed", report.passed()},
+  nlohmann::json j = {{"runs", report.runs},         {"partial_runs", report.partial_runs}, {"passed", report.passed()},
                       {"failed", report.failed},     {"never_hit", report.never_hit},
                       {"properties", props}};
   return j.dump(2) + "\n";

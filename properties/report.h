@@ -37,6 +37,7 @@ struct MergedProperty {
 
 struct MergedReport {
   std::uint64_t runs = 0;                   // input files merged
+  std::uint64_t partial_runs = 0;           // of them, runs stopped early (a cairn_run line says partial)
   std::vector<MergedProperty> properties;   // sorted by (file, line, message)
   std::uint64_t failed = 0;                 // properties with status "failed"
   std::uint64_t never_hit = 0;              // properties with status "never-hit"
@@ -45,7 +46,12 @@ struct MergedReport {
 
 class ReportMerger {
  public:
-  // Adds one run's JSONL text. Returns "" or an error naming `source` and the line.
+  // Adds one run's JSONL text: ours (write_jsonl: one line per property with its run
+  // totals in details) or the Antithesis SDK's own local output (a registration line
+  // with hit false, then a line per evaluation it reports), in any mix. Returns "" or an
+  // error naming `source` and the line: a line that is not a JSON object, a JSON line
+  // that is no Antithesis or cairn_run line (e.g. cairn-sim's per-seed --jsonl), a
+  // malformed antithesis_assert, or a file without a single property line.
   std::string add_run(const std::string& jsonl_text, const std::string& source);
   // Computes statuses. `rare` holds ids, messages or "file:line" strings.
   MergedReport finish(const std::vector<std::string>& rare) const;

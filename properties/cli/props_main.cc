@@ -14,6 +14,10 @@
 
 #include "properties/report.h"
 
+#ifndef CAIRN_GIT_COMMIT
+#define CAIRN_GIT_COMMIT "unknown"
+#endif
+
 namespace {
 
 bool read_file(const std::string& path, std::string& out) {
@@ -30,6 +34,7 @@ bool read_file(const std::string& path, std::string& out) {
 int main(int argc, char** argv) {
   CLI::App app{"cairn-props: merge and gate property reports (Antithesis JSONL)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("cairn-props commit ") + CAIRN_GIT_COMMIT);
   std::vector<std::string> inputs;
   std::string out_path;
   std::string rare_path;

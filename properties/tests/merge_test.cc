@@ -137,3 +137,75 @@ TEST_CASE("the rare list ignores comments and blank lines") {
   CHECK(rare[0] == "a message");
   CHECK(rare[1] == "file.cc:12");
 }
+
+namespace {
+
+// A line in the Antithesis SDK's own local-output shape (C++ SDK 0.3: no cairn details).
+std::string sdk_line(const std::string& message, const std::string& assert_type, const std::string& display,
+                     bool must_hit, bool hit, bool condition) {
+  return std::string("{\"antithesis_assert\":{\"assert_type\":\"") + assert_type + "\",\"condition\":" +
+         (condition ? "true" : "false") + ",\"details\":{\"n\":3},\"display_type\":\"" + display + "\",\"hit\":" +
+         (hit ? "true" : "false") + ",\"id\":\"" + message +
+         "\",\"location\":{\"begin_column\":5,\"begin_line\":12,\"class\":\"\",\"file\":\"engine.cc\",\"function\":\"f\"},"
+         "\"message\":\"" + message + "\",\"must_hit\":" + (must_hit ? "true" : "false") + "}}\n";
+}
+
+}  // namespace
+
+TEST_CASE("the Antithesis SDK's own local output merges: registrations, then one line per reported evaluation") {
+  std::string sdk = "{\"antithesis_sdk\":{\"language\":{\"name\":\"C++\",\"version\":\"20\"},\"protocol_version\":\"1.0.0\",\"sdk_version\":\"0.3.1\"}}\n";
+  sdk += sdk_line("writes ok", "always", "Always", true, false, false);
+  sdk += sdk_line("retry seen", "sometimes", "Sometimes", true, false, false);
+  sdk += sdk_line("never here", "reachability", "Unreachable", false, false, false);
+  sdk += sdk_line("no stale read", "always", "AlwaysGreaterThan", false, false, false);
+  sdk += sdk_line("writes ok", "always", "Always", true, true, true);
+  sdk += sdk_line("retry seen", "sometimes", "Sometimes", true, true, false);
+  sdk += sdk_line("no stale read", "always", "AlwaysGreaterThan", false, true, false);
+  ReportMerger merger;
+  REQUIRE(merger.add_run(sdk, "sdk.jsonl").empty());
+  const MergedReport r = merger.finish({});
+  REQUIRE(r.properties.size() == 4);
+  auto find = [&](const std::string& m) {
+    for (const auto& p : r.properties) {
+      if (p.message == m) return p;
+    }
+    FAIL("no property " << m);
+    return r.properties[0];
+  };
+  CHECK(find("writes ok").kind == "ALWAYS");
+  CHECK(find("writes ok").status == "passed");
+  CHECK(find("writes ok").evaluations == 1);
+  CHECK(find("retry seen").status == "never-hit");     // evaluated, never true
+  CHECK(find("never here").status == "unreached");     // registered, never reached: not a failure
+  CHECK(find("no stale read").kind == "ALWAYS_OR_UNREACHABLE");
+  CHECK(find("no stale read").status == "failed");     // one false evaluation
+  CHECK(r.failed == 1);
+  CHECK(r.never_hit == 1);
+  CHECK(r.runs == 1);
+}
+
+TEST_CASE("a file without property lines, or with per-seed report lines, is refused") {
+  ReportMerger merger;
+  CHECK(merger.add_run("", "empty.jsonl") == "empty.jsonl: no property lines (antithesis_assert): not a property report");
+  CHECK(merger.add_run("{\"antithesis_sdk\":{}}\n", "sdk-only.jsonl") ==
+        "sdk-only.jsonl: no property lines (antithesis_assert): not a property report");
+  CHECK(merger.add_run("{\"seed\":1,\"passed\":true}\n", "sim.jsonl") ==
+        "sim.jsonl:1: not a property line (no antithesis_assert; a per-seed report?)");
+  CHECK(merger.finish({}).runs == 0);
+}
+
+TEST_CASE("a run marked partial is counted as such") {
+  std::deque<Site> sites;
+  Catalog catalog;
+  sites.emplace_back(Kind::reachable, "s.cc", 1u, 1u, "reached", "c");
+  REQUIRE(catalog.add(sites[0]).empty());
+  (void)sites[0].record(true);
+  ReportMerger merger;
+  REQUIRE(merger.add_run(jsonl_of(catalog), "whole").empty());
+  REQUIRE(merger.add_run(jsonl_of(catalog) + "{\"cairn_run\":{\"partial\":true}}\n", "cut").empty());
+  const MergedReport r = merger.finish({});
+  CHECK(r.runs == 2);
+  CHECK(r.partial_runs == 1);
+  CHECK(r.properties[0].runs_hit == 2);
+  CHECK(cairn::props::render_table(r).find("1 of the 2 runs were stopped before their end") != std::string::npos);
+}
