@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/canary.h"
+#include "core/cli/numbers.h"
 
 #ifndef CAIRN_GIT_COMMIT
 #define CAIRN_GIT_COMMIT "unknown"
@@ -16,14 +17,17 @@
 namespace cairn::sim::cli {
 namespace {
 
+using cairn::cli::unsigned_number;
+
 int usage(const std::string& why) {
-  std::fprintf(stderr, "cairn-sim: %s (see --help)\n", why.c_str());
+  const bool names_help = why.find("--list-") != std::string::npos;
+  std::fprintf(stderr, "cairn-sim: %s%s\n", why.c_str(), names_help ? "" : " (see --help)");
   return 2;
 }
 
 bool parse_range(const std::string& text, std::uint64_t& a, std::uint64_t& b) {
   auto dots = text.find("..");
-  if (dots == std::string::npos) return false;
+  if (dots == std::string::npos || text.find('-') != std::string::npos) return false;
   try {
     std::size_t used = 0;
     a = std::stoull(text.substr(0, dots), &used);
@@ -35,15 +39,25 @@ bool parse_range(const std::string& text, std::uint64_t& a, std::uint64_t& b) {
   }
 }
 
+const CLI::Validator kSeedNumber = unsigned_number();
+
 void add_options(CLI::App& app, Args& a) {
-  app.add_option("--seed", a.seed, "run one seed");
+  app.add_option("--seed", a.seed, "run one seed")->check(kSeedNumber);
   app.add_option("--seeds", a.seeds, "run seeds A..B (inclusive)");
-  app.add_option("--count", a.count, "run N fresh seeds from a random base (printed)");
+  app.add_option("--count", a.count, "run N fresh seeds from a random base (printed)")
+      ->check(kSeedNumber)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   app.add_option("--jobs", a.jobs, "seeds run in parallel")->check(CLI::Range(1u, 256u));
   app.add_option("--shard", a.shard, "run only shard K of N (K in 0..N-1), e.g. 3/8");
-  app.add_option("--time-budget", a.time_budget_s, "stop starting seeds after this many seconds");
+  app.add_option("--time-budget", a.time_budget_s, "stop starting seeds after this many seconds")
+      ->check(CLI::Range(1e-3, 1e9));
   app.add_flag("--stop-on-failure", a.stop_on_failure, "stop starting seeds after the first failure");
-  app.add_option("--ops", a.ops, "scheduled actor events per seed (workload length)");
+  app.add_option("--ops", a.ops, "scheduled actor events per seed (workload length)")
+      ->check(kSeedNumber)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  app.add_option("--progress-every", a.progress_every_s,
+                 "seconds between progress lines when stderr is not a terminal (0: none)")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_flag("--trace", a.trace, "print the readable event trace (single seed)");
   app.add_option("--trace-out", a.trace_out, "write the event trace of a single seed to a file");
   app.add_option("--jsonl", a.jsonl, "write one JSON line per seed");
@@ -56,6 +70,22 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--set", a.sets, "override a swarm value: key=value (repeatable)");
   app.add_flag("--print-digest", a.print_digest, "print only the trace digest (used by --check-determinism)");
   app.add_flag("--pin", a.pin, "print each seed's pinned arguments (every swarm key set) and exit");
+  app.set_version_flag("--version", std::string("cairn-sim commit ") + CAIRN_GIT_COMMIT);
+}
+
+// --trace and the output files: one seed for a trace, every path writable before a seed runs.
+int check_outputs(const Args& a) {
+  if ((a.trace || !a.trace_out.empty()) && a.total != 1) {
+    return usage("--trace and --trace-out show one seed's events: give --seed N (a sweep prints a replay line per failure)");
+  }
+  for (const std::string* p : {&a.trace_out, &a.jsonl, &a.junit, &a.properties_out}) {
+    const std::string err = check_output_path(*p);
+    if (!err.empty()) {
+      std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
+      return 2;
+    }
+  }
+  return -1;
 }
 
 // The seed range of this run: --seed, --seeds, --count, then --shard.
@@ -108,7 +138,9 @@ int parse(int argc, char** argv, Args& a) {
     if (!parse_canary(a.canary) || a.canary == "none") return usage("unknown canary '" + a.canary + "' (see --list-canaries)");
   }
   if (a.list_keys || a.list_canaries) return -1;
-  const int rc = seed_range(a);
+  int rc = seed_range(a);
+  if (rc >= 0) return rc;
+  rc = check_outputs(a);
   if (rc >= 0) return rc;
   std::string error;
   (void)options_for(a.lo, a, error);

@@ -33,6 +33,7 @@ struct Args {
   std::vector<std::string> sets;
   bool print_digest = false;
   bool pin = false;
+  double progress_every_s = 30;  // a progress line this often when stderr is not a terminal (0: none)
   // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
   std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;
   std::uint64_t seed_at(std::uint64_t i) const { return lo + shard_k + i * shard_n; }
@@ -55,9 +56,22 @@ std::string pinned_line(const std::string& binary, std::uint64_t seed, const Arg
 
 // Runs every seed of the run on a.jobs threads (progress on a terminal), in seed order.
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds);
+// Stop signals: SIGINT and SIGTERM make the sweep start no more seeds (running ones
+// finish); a second one ends the process at once (SA_RESETHAND).
+void install_stop_signals();
+// The signal that stopped the sweep, or 0.
+int stop_signal();
+// Checks before the run that `path` can be written (opened for append, created if
+// missing, never truncated). "" when it can (or path is empty), else the path and errno text.
+std::string check_output_path(const std::string& path);
+
+struct Reported {
+  std::size_t passed = 0;        // seeds that passed
+  bool reports_written = true;   // false when a report or trace file could not be written
+};
 // Prints failures, the trace of a single seed, the summary; writes --jsonl/--junit/
-// --properties-out. Returns the number of seeds that passed.
-std::size_t report(const std::vector<SeedResult>& ran, const Args& a, const std::string& binary, double wall_seconds);
+// --properties-out, each marked partial when fewer seeds ran than the run named.
+Reported report(const std::vector<SeedResult>& ran, const Args& a, const std::string& binary, double wall_seconds);
 // Reruns each seed in a second process and compares digests; 0, or 3 on a difference
 // (after naming the first trace line that differs).
 int determinism_check(const std::vector<SeedResult>& results, const Args& a);

@@ -13,7 +13,8 @@
 // A failure prints two replay lines: `replay` (the seed, its swarm derived again) and
 // `pinned` (every swarm key set: what corpus/sim-regressions.txt keeps).
 //
-// Exit status: 0 pass, 1 a seed failed, 2 usage, 3 nondeterminism.
+// Exit status: 0 pass, 1 a seed failed, 2 usage or a report that could not be written,
+// 3 nondeterminism, 130 / 143 stopped by SIGINT / SIGTERM (reports written, marked partial).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -94,12 +95,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   print_header(a);
+  cli::install_stop_signals();
   double wall = 0;
   const std::vector<SeedResult> ran = cli::sweep(a, wall);
-  const std::size_t passed = cli::report(ran, a, argv[0], wall);
+  const cli::Reported reported = cli::report(ran, a, argv[0], wall);
+  if (cli::stop_signal() != 0) return 128 + cli::stop_signal();
+  if (!reported.reports_written) return 2;
   if (a.check_determinism) {
     const int det = cli::determinism_check(ran, a);
     if (det != 0) return det;
   }
-  return passed == ran.size() ? 0 : 1;
+  return reported.passed == ran.size() ? 0 : 1;
 }

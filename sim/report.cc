@@ -1,5 +1,7 @@
 #include "sim/report.h"
 
+#include <csignal>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -42,13 +44,21 @@ std::string result_json(const SeedResult& r, const std::string& replay) {
   return j.dump();
 }
 
+std::string partial_json(std::size_t seeds_run, std::uint64_t seeds_planned, int signal) {
+  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "";
+  const nlohmann::json j = {
+      {"cairn_run", {{"partial", true}, {"seeds_run", seeds_run}, {"seeds_planned", seeds_planned}, {"signal", name}}}};
+  return j.dump();
+}
+
 std::string junit_xml(const std::vector<SeedResult>& results, double wall_seconds,
-                      const std::vector<std::string>& replays) {
+                      const std::vector<std::string>& replays, bool partial) {
   std::size_t failures = 0;
   for (const SeedResult& r : results) failures += r.passed ? 0 : 1;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuite name=\"cairn-sim\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
                      results.size(), failures, wall_seconds);
+  if (partial) out += "  <properties><property name=\"partial\" value=\"true\"/></properties>\n";
   for (std::size_t i = 0; i < results.size(); ++i) {
     const SeedResult& r = results[i];
     out += fmt::format("  <testcase classname=\"cairn-sim\" name=\"seed {}\">", r.seed);

@@ -2,6 +2,7 @@
 // per seed) for CI dashboards.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,12 @@ namespace cairn::sim {
 
 // One JSON object (no newline) describing a seed's result.
 std::string result_json(const SeedResult& r, const std::string& replay);
-// A JUnit XML document for a sweep.
+// A JUnit XML document for a sweep; `partial` adds the testsuite property partial=true
+// (the sweep stopped before every seed it named had run).
 std::string junit_xml(const std::vector<SeedResult>& results, double wall_seconds,
-                      const std::vector<std::string>& replays);
+                      const std::vector<std::string>& replays, bool partial = false);
+// The last line of a --jsonl report cut short: {"cairn_run":{"partial":true,
+// "seeds_run":N,"seeds_planned":M,"signal":"SIGTERM"|"SIGINT"|""}} (no newline).
+std::string partial_json(std::size_t seeds_run, std::uint64_t seeds_planned, int signal);
 
 }  // namespace cairn::sim

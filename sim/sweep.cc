@@ -1,8 +1,12 @@
 // cairn-sim's sweep: seeds on several threads with progress, the report of what ran, and
 // the determinism check in a second process.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +25,12 @@ namespace cairn::sim::cli {
 namespace {
 
 using WallClock = std::chrono::steady_clock;  // allowed: sweep timing and progress, never the simulated world
+
+// The signal that asked the sweep to stop (0: none). Lock-free, so a handler may set it.
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
 double seconds_since(WallClock::time_point start) {
   return std::chrono::duration<double>(WallClock::now() - start).count();
@@ -79,21 +89,44 @@ void print_summary(const std::vector<SeedResult>& ran, const Args& a, double wal
               static_cast<unsigned long long>(events), static_cast<unsigned long long>(crashes),
               static_cast<unsigned long long>(faults));
   if (ran.size() < a.total) {
-    std::printf("%llu seeds not run (time budget or stop on failure)\n", static_cast<unsigned long long>(a.total - ran.size()));
+    const int sig = g_stop_signal.load();
+    std::printf("%llu seeds not run (%s)\n", static_cast<unsigned long long>(a.total - ran.size()),
+                sig == SIGINT ? "stopped by SIGINT" : sig == SIGTERM ? "stopped by SIGTERM" : "time budget or stop on failure");
   }
 }
 
-void write_trace(const SeedResult& r, const Args& a) {
+std::string write_trace(const SeedResult& r, const Args& a) {
   if (!a.trace_out.empty()) {
     std::ofstream out(a.trace_out);
     for (const std::string& l : r.trace) out << l << '\n';
-    return;
+    out.close();
+    return out ? std::string() : fmt::format("cannot write {}: {}", a.trace_out, std::strerror(errno));
   }
   std::printf("\ntrace of seed %llu:\n", static_cast<unsigned long long>(r.seed));
   for (const std::string& l : r.trace) std::printf("  %s\n", l.c_str());
+  return {};
 }
 
 }  // namespace
+
+void install_stop_signals() {
+  struct sigaction act {};
+  act.sa_handler = on_stop_signal;
+  act.sa_flags = SA_RESETHAND;  // a second signal ends the process at once
+  ::sigemptyset(&act.sa_mask);
+  ::sigaction(SIGINT, &act, nullptr);
+  ::sigaction(SIGTERM, &act, nullptr);
+}
+
+int stop_signal() { return g_stop_signal.load(); }
+
+std::string check_output_path(const std::string& path) {
+  if (path.empty()) return {};
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  ::close(fd);
+  return {};
+}
 
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   std::vector<std::pair<std::uint64_t, SeedResult>> finished_results;  // (index, result)
@@ -104,7 +137,8 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   const auto start = WallClock::now();
   auto worker = [&] {
     for (;;) {
-      if (stop.load() || (a.time_budget_s > 0 && seconds_since(start) > a.time_budget_s)) break;
+      if (stop.load() || g_stop_signal.load() != 0) break;
+      if (a.time_budget_s > 0 && seconds_since(start) > a.time_budget_s) break;
       const std::uint64_t i = next.fetch_add(1);
       if (i >= a.total) break;
       std::string err;
@@ -124,14 +158,17 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   std::vector<std::thread> threads;
   for (unsigned j = 0; j < a.jobs; ++j) threads.emplace_back(worker);
   const bool tty = ::isatty(2) != 0;
+  double next_line_s = a.progress_every_s;
   while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // allowed: progress display
-    if (tty) {
-      std::fprintf(stderr, "\r[%llu/%llu] %.1f seeds/s, %llu failed ", static_cast<unsigned long long>(finished.load()),
-                   static_cast<unsigned long long>(a.total),
-                   static_cast<double>(finished.load()) / std::max(seconds_since(start), 1e-9),
-                   static_cast<unsigned long long>(failed.load()));
-    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 50));  // allowed: progress display
+    const double elapsed = seconds_since(start);
+    const bool line_due = !tty && a.progress_every_s > 0 && elapsed >= next_line_s;
+    if (!tty && !line_due) continue;
+    if (line_due) next_line_s = elapsed + a.progress_every_s;
+    std::fprintf(stderr, "%s[%llu/%llu] %.1f seeds/s, %llu failed, %.0fs%s", tty ? "\r" : "cairn-sim: ",
+                 static_cast<unsigned long long>(finished.load()), static_cast<unsigned long long>(a.total),
+                 static_cast<double>(finished.load()) / std::max(elapsed, 1e-9),
+                 static_cast<unsigned long long>(failed.load()), elapsed, tty ? " " : "\n");
   }
   for (std::thread& t : threads) t.join();
   if (tty) std::fprintf(stderr, "\r\033[K");
@@ -142,36 +179,66 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   return ran;
 }
 
-std::size_t report(const std::vector<SeedResult>& ran, const Args& a, const std::string& binary, double wall) {
+namespace {
+
+// Writes `text` to `path`; "" or the path and the reason it failed.
+std::string write_report(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << text;
+  if (out) out.close();
+  return out ? std::string() : fmt::format("cannot write {}: {}", path, std::strerror(errno));
+}
+
+// The --jsonl, --junit and --properties-out reports; a run cut short is marked partial
+// in each. Returns false (after saying why) when one could not be written.
+bool write_reports(const std::vector<SeedResult>& ran, const Args& a, const std::vector<std::string>& replays,
+                   double wall) {
+  const bool partial = ran.size() < a.total;
+  std::vector<std::string> errors;
+  if (!a.jsonl.empty()) {
+    std::string text;
+    for (std::size_t i = 0; i < ran.size(); ++i) text += result_json(ran[i], replays[i]) + '\n';
+    if (partial) text += partial_json(ran.size(), a.total, stop_signal()) + '\n';
+    errors.push_back(write_report(a.jsonl, text));
+  }
+  if (!a.junit.empty()) errors.push_back(write_report(a.junit, junit_xml(ran, wall, replays, partial)));
+  if (!a.properties_out.empty()) {
+    errors.push_back(props::write_jsonl_file(props::global_catalog(), a.properties_out, partial));
+  }
+  bool ok = true;
+  for (const std::string& e : errors) {
+    if (e.empty()) continue;
+    std::fprintf(stderr, "cairn-sim: %s\n", e.c_str());
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace
+
+Reported report(const std::vector<SeedResult>& ran, const Args& a, const std::string& binary, double wall) {
   std::vector<std::string> replays;
-  std::size_t passed = 0;
+  Reported out;
   for (const SeedResult& r : ran) {
     replays.push_back(replay_line(binary, r.seed, a));
     if (r.passed) {
-      ++passed;
+      ++out.passed;
       continue;
     }
     std::printf("\nFAILED seed %llu (digest %016llx): %s\n  replay: %s\n  pinned: %s\n",
                 static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(r.digest), r.failure.c_str(),
                 replays.back().c_str(), pinned_line(binary, r.seed, a).c_str());
   }
-  if (ran.size() == 1 && (a.trace || !a.trace_out.empty())) write_trace(ran[0], a);
-  if (!a.jsonl.empty()) {
-    std::ofstream out(a.jsonl);
-    for (std::size_t i = 0; i < ran.size(); ++i) out << result_json(ran[i], replays[i]) << '\n';
-  }
-  if (!a.junit.empty()) {
-    std::ofstream out(a.junit);
-    out << junit_xml(ran, wall, replays);
-  }
-  if (!a.properties_out.empty()) {
-    const std::string err = props::write_jsonl_file(props::global_catalog(), a.properties_out);
+  if (ran.size() == 1 && (a.trace || !a.trace_out.empty())) {
+    const std::string err = write_trace(ran[0], a);
     if (!err.empty()) std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
+    out.reports_written = err.empty();
   }
+  out.reports_written = write_reports(ran, a, replays, wall) && out.reports_written;
   print_summary(ran, a, wall);
-  std::printf("%zu passed, %zu failed\n", passed, ran.size() - passed);
+  std::printf("%zu passed, %zu failed\n", out.passed, ran.size() - out.passed);
   std::fflush(stdout);
-  return passed;
+  return out;
 }
 
 int determinism_check(const std::vector<SeedResult>& results, const Args& a) {
