@@ -210,13 +210,13 @@ void Repairer::plan() {
 // Every file operation, in the order apply() and recovery carry them out.
 void Repairer::describe_steps() {
   for (const Removal& r : to_copy_) {
-    if (r.bytes > 0) report_.steps.push_back(fmt::format("keep bytes {}..{} of {} in {}", r.byte_pos, r.byte_pos + r.bytes, r.segment, r.kept_as));
+    if (r.bytes > 0) report_.steps.push_back(fmt::format("keep bytes {}..{} of {} in {}", r.byte_pos, r.byte_pos + r.bytes - 1, r.segment, r.kept_as));
   }
   for (const Piece& p : pieces_) {
     if (p.in_place) continue;
     const std::string name = format::segment_file_name(p.entry.base_offset) + ".staged";
     report_.steps.push_back(p.from ? fmt::format("write {} from bytes {}..{} of {} (offsets {}..{})", name, p.run.start_pos,
-                                                 p.run.end_pos, p.from->name, p.run.first_offset, p.run.next_offset - 1)
+                                                 p.run.end_pos - 1, p.from->name, p.run.first_offset, p.run.next_offset - 1)
                                    : fmt::format("write {} (the new active segment, at offset {})", name, p.entry.base_offset));
   }
   for (const std::string& name : extras_) report_.steps.push_back(fmt::format("set {} aside as {}", name, removed_name(name, 0)));

@@ -45,8 +45,10 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};  // allowed: progress display of the CLI
 };
 
-// Writers lock the store; readers open it read-only and never change a byte.
-Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, const Args& a, bool writer) {
+// Writers lock the store; readers open it read-only and never change a byte. What
+// recovery found goes to stderr unless the caller prints it itself (`quiet`: verify).
+Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, const Args& a, bool writer,
+                                          bool quiet = false) {
   Options o;
   o.create_if_missing = writer;
   o.read_only = !writer;
@@ -54,7 +56,7 @@ Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, cons
   o.max_record_bytes = a.max_record_bytes;
   CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
   auto store = Store::open(fs, clock, a.dir, o);
-  if (store.ok()) {
+  if (store.ok() && !quiet) {
     const RecoveryReport& rep = (*store)->recovery_report();
     if (!rep.clean() || !rep.actions.empty() || !rep.invalid_indexes.empty()) {
       std::fprintf(stderr, "%s\n", rep.to_string().c_str());
@@ -114,6 +116,17 @@ void print_torn_tails(const RecoveryReport& rep) {
   }
 }
 
+// The parts of the recovery report that verify's findings do not repeat: a live writer,
+// indexes rebuilt, streams blocked, what recovery would do.
+void print_recovery_notes(const RecoveryReport& rep) {
+  if (rep.live_writer) std::printf("a writer is live: its tail is in progress\n");
+  for (const std::string& i : rep.invalid_indexes) std::printf("index rebuilt from the log: %s\n", i.c_str());
+  for (std::uint64_t id : rep.blocked_streams) {
+    std::printf("stream %llu refuses appends until `cairn repair`\n", static_cast<unsigned long long>(id));
+  }
+  for (const std::string& act : rep.actions) std::printf("%s\n", act.c_str());
+}
+
 nlohmann::json verify_json(const RecoveryReport& rep, const VerifyReport& v) {
   nlohmann::json j;
   j["clean"] = v.findings.empty();
@@ -145,47 +158,66 @@ int usage(const std::string& why) {
   return 2;
 }
 
+namespace {
+
+// What an append run did, printed on success and also after an error, so a user knows
+// which records are in the store and durable (close() syncs them) before retrying.
+struct Appended {
+  std::uint64_t first = UINT64_MAX, last = 0, records = 0, bytes = 0;
+};
+
+void print_appended(const Args& a, const Appended& n, bool failed, const Status& closed) {
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (n.records == 0) {
+    std::printf("appended nothing to stream %llu\n", u(a.stream));
+    return;
+  }
+  std::printf("appended offsets %llu..%llu (%llu records, %llu bytes) to stream %llu%s\n", u(n.first), u(n.last),
+              u(n.records), u(n.bytes), u(a.stream), failed ? " before the error" : "");
+  if (failed) {
+    std::printf(closed.ok() ? "durable: all %llu of them (the store was closed and synced)\n"
+                            : "durable: not known for these %llu (closing the store failed)\n",
+                u(n.records));
+  }
+}
+
+}  // namespace
+
 int cmd_append(fs::FileSystem& fs, Clock& clock, const Args& a) {
   auto opened = open_store(fs, clock, a, true);
   if (!opened.ok()) return fail(opened.error());
   Store& store = **opened;
   Progress progress("appended");
   std::vector<Bytes> batch;
-  std::uint64_t first = UINT64_MAX, last = 0, records = 0, bytes = 0;
+  Appended n;
   auto flush = [&]() -> int {
     if (batch.empty()) return 0;
     auto r = store.append(a.stream, batch);
     if (!r.ok()) return fail(r.error());
-    if (first == UINT64_MAX) first = r->first_offset;
-    last = r->last_offset;
-    records += batch.size();
-    for (const Bytes& b : batch) bytes += b.size();
+    if (n.first == UINT64_MAX) n.first = r->first_offset;
+    n.last = r->last_offset;
+    n.records += batch.size();
+    for (const Bytes& b : batch) n.bytes += b.size();
     batch.clear();
-    progress.update(records, bytes);
+    progress.update(n.records, n.bytes);
     return 0;
   };
+  int rc = 0;
   if (a.length_prefixed) {
-    if (append_prefixed(a, batch, records, flush) != 0) return 1;
+    rc = append_prefixed(a, batch, n.records, flush);
   } else {
     std::string line;
-    while (std::getline(std::cin, line)) {
+    while (rc == 0 && std::getline(std::cin, line)) {
       batch.push_back(to_bytes(line));
-      if (batch.size() >= a.batch && flush() != 0) return 1;
+      if (batch.size() >= a.batch) rc = flush();
     }
   }
-  if (flush() != 0) return 1;
+  if (rc == 0) rc = flush();
   progress.done();
-  Status closed = store.close();
-  if (!closed.ok()) return fail(closed.error());
-  if (records == 0) {
-    std::printf("appended nothing to stream %llu\n", static_cast<unsigned long long>(a.stream));
-  } else {
-    std::printf("appended offsets %llu..%llu (%llu records, %llu bytes) to stream %llu\n",
-                static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
-                static_cast<unsigned long long>(records), static_cast<unsigned long long>(bytes),
-                static_cast<unsigned long long>(a.stream));
-  }
-  return 0;
+  const Status closed = store.close();
+  if (rc == 0 && !closed.ok()) return fail(closed.error());
+  print_appended(a, n, rc != 0, closed);
+  return rc;
 }
 
 int cmd_read(fs::FileSystem& fs, Clock& clock, const Args& a) {
@@ -235,7 +267,7 @@ int cmd_read(fs::FileSystem& fs, Clock& clock, const Args& a) {
 }
 
 int cmd_verify(fs::FileSystem& fs, Clock& clock, const Args& a) {
-  auto opened = open_store(fs, clock, a, false);
+  auto opened = open_store(fs, clock, a, false, /*quiet=*/true);
   if (!opened.ok()) return fail(opened.error());
   Store& store = **opened;
   // Stream by stream, so a long verify shows progress on a terminal.
@@ -252,10 +284,18 @@ int cmd_verify(fs::FileSystem& fs, Clock& clock, const Args& a) {
   }
   progress.done();
   const RecoveryReport& rep = store.recovery_report();
+  // What the open found joins verify's own findings, each printed once.
+  for (const Finding& f : rep.damage) {
+    const bool seen = std::any_of(v.findings.begin(), v.findings.end(),
+                                  [&](const Finding& g) { return g.to_string() == f.to_string(); });
+    const bool this_stream = !a.stream_given || f.stream == a.stream;
+    if (!seen && this_stream) v.findings.push_back(f);
+  }
   if (a.json) {
     std::cout << verify_json(rep, v).dump(2) << '\n';
   } else {
     print_torn_tails(rep);
+    print_recovery_notes(rep);
     for (const Finding& f : v.findings) std::printf("%s: %s\n", finding_kind_name(f.kind), f.to_string().c_str());
     std::printf("%s: %llu records, %llu segments, %llu bytes checked; %zu findings\n",
                 v.findings.empty() ? "clean" : "DAMAGED", static_cast<unsigned long long>(v.records),
@@ -281,9 +321,13 @@ int cmd_stat(fs::FileSystem& fs, Clock& clock, const Args& a) {
                      {"first_timestamp_us", st->first_timestamp_us},
                      {"last_timestamp_us", st->last_timestamp_us}});
     } else {
-      std::printf("stream %llu: offsets %llu..%llu, %llu segments, %llu bytes, %llu checkpoints, %llu damaged ranges\n",
-                  static_cast<unsigned long long>(id), static_cast<unsigned long long>(st->first_offset),
-                  static_cast<unsigned long long>(st->next_offset), static_cast<unsigned long long>(st->segments),
+      // Offset ranges print inclusive everywhere (A..B holds B-A+1 records); --json keeps
+      // next_offset, the offset the next append gets.
+      const std::string held = st->next_offset > st->first_offset
+                                   ? fmt::format("offsets {}..{}", st->first_offset, st->next_offset - 1)
+                                   : fmt::format("no records (next offset {})", st->next_offset);
+      std::printf("stream %llu: %s, %llu segments, %llu bytes, %llu checkpoints, %llu damaged ranges\n",
+                  static_cast<unsigned long long>(id), held.c_str(), static_cast<unsigned long long>(st->segments),
                   static_cast<unsigned long long>(st->bytes), static_cast<unsigned long long>(st->checkpoints),
                   static_cast<unsigned long long>(st->damaged_ranges));
     }

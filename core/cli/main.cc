@@ -11,21 +11,32 @@
 // `repair --dry-run` open it read-only and change nothing. Exit status: 0 success
 // (verify: no damage), 1 an error or damage found, 2 usage.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "core/cli/commands.h"
+#include "core/cli/numbers.h"
+#include "core/format.h"
+#include "core/manifest.h"
 #include "simfs/posix_clock.h"
 #include "simfs/posix_filesystem.h"
+
+#ifndef CAIRN_GIT_COMMIT
+#define CAIRN_GIT_COMMIT "unknown"
+#endif
 
 namespace {
 
 using cairn::cli::Args;
+using cairn::cli::unsigned_number;
 
 void common(CLI::App* c, Args& a, bool needs_stream, bool optional_stream) {
   c->add_option("--dir", a.dir, "store directory")->required();
-  if (needs_stream) c->add_option("--stream", a.stream, "stream id (u64)")->required();
-  if (optional_stream) c->add_option("--stream", a.stream, "only this stream");
+  if (needs_stream) c->add_option("--stream", a.stream, "stream id (u64)")->required()->check(unsigned_number());
+  if (optional_stream) c->add_option("--stream", a.stream, "only this stream")->check(unsigned_number());
   c->add_option("--max-record-bytes", a.max_record_bytes,
-                "largest payload accepted (the store remembers the largest ever used for reading)");
+                "largest payload accepted (the store remembers the largest ever used for reading)")
+      ->check(unsigned_number())
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{UINT32_MAX}));
 }
 
 struct Commands {
@@ -44,11 +55,12 @@ Commands define(CLI::App& app, Args& a) {
   c.append->add_option("--sync", a.sync, "always | every:N | every:Nb | manual");
   c.append->add_flag("--length-prefixed", a.length_prefixed, "stdin holds u32 LE length + bytes records");
   c.append->add_option("--batch", a.batch, "records per atomic batch")->check(CLI::Range(1, 1 << 20));
-  c.append->add_option("--max-segment-bytes", a.max_segment_bytes, "segment rotation size");
+  c.append->add_option("--max-segment-bytes", a.max_segment_bytes, "segment rotation size")
+      ->check(unsigned_number());
   c.read = app.add_subcommand("read", "print records, verified against the chain (read-only)");
   common(c.read, a, true, false);
-  c.read->add_option("--from", a.from, "first offset");
-  c.read->add_option("--limit", a.limit, "at most this many records");
+  c.read->add_option("--from", a.from, "first offset")->check(unsigned_number());
+  c.read->add_option("--limit", a.limit, "at most this many records")->check(unsigned_number());
   auto* json = c.read->add_flag("--json", a.json, "JSONL: offset, timestamp_us, kind, encoding (utf-8 | base64), payload");
   c.read->add_flag("--length-prefixed", a.length_prefixed, "u32 LE length + bytes per record: the inverse of append --length-prefixed")
       ->excludes(json);
@@ -61,7 +73,8 @@ Commands define(CLI::App& app, Args& a) {
   c.purge = app.add_subcommand("purge", "drop whole sealed segments, oldest first; takes the writer's lock");
   common(c.purge, a, false, true);
   c.purge->add_option("--older-than", a.older_than, "drop segments whose newest record is older (e.g. 7d)");
-  c.purge->add_option("--max-bytes", a.max_bytes, "drop oldest segments until each stream fits");
+  c.purge->add_option("--max-bytes", a.max_bytes, "drop oldest segments until each stream fits")
+      ->check(unsigned_number());
   c.repair = app.add_subcommand("repair", "remove damaged bytes of a stream, keeping them beside it");
   common(c.repair, a, true, false);
   auto* dry = c.repair->add_flag("--dry-run", a.dry_run, "print exactly what would be removed and change nothing");
@@ -74,6 +87,8 @@ Commands define(CLI::App& app, Args& a) {
 int main(int argc, char** argv) {
   CLI::App app{"cairn: an append-only, hash-chained, segmented event log on a real directory"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("cairn commit {}, segment format version {}, manifest version {}",
+                                                CAIRN_GIT_COMMIT, cairn::format::kVersion, cairn::manifest::kVersion));
   Args a;
   const Commands c = define(app, a);
   try {

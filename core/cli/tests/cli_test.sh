@@ -110,6 +110,7 @@ where=$(grep -o "file $(basename "$seg") byte [0-9]* offset [0-9]*" "$work/damag
 expect_rc 1 "$work/read-err.txt" "$cairn" read --dir "$work/damaged" --stream 1
 grep -q "corruption" "$work/read-err.txt" || fail "read through damage did not report corruption"
 byte=$(echo "$where" | awk '{print $4}')
+[ "$(grep -c "file $(basename "$seg") byte $byte " "$work/damaged.txt")" -eq 1 ] || fail "verify printed the finding more than once"
 grep -q "byte $byte" "$work/read-err.txt" || fail "read named another byte than verify ($where): $(cat "$work/read-err.txt")"
 [ "$(snapshot "$work/damaged")" = "$before" ] || fail "verify or read changed a damaged store"
 expect_rc 2 "$work/repair-usage.txt" "$cairn" repair --dir "$work/damaged" --stream 1
@@ -155,7 +156,7 @@ done
 python3 -c "import sys; sys.stdout.buffer.write((2_000_000).to_bytes(4, 'little') + bytes(range(256)) * 7812 + bytes(128))" > "$work/big.in"
 "$cairn" append --dir "$work/big" --stream 9 --length-prefixed --max-record-bytes 4194304 > /dev/null < "$work/big.in"
 expect_rc 0 "$work/big-stat.txt" "$cairn" stat --dir "$work/big"
-grep -q "offsets 0\.\.1," "$work/big-stat.txt" || fail "stat lost the large record: $(cat "$work/big-stat.txt")"
+grep -q "offsets 0\.\.0," "$work/big-stat.txt" || fail "stat lost the large record: $(cat "$work/big-stat.txt")"
 "$cairn" read --dir "$work/big" --stream 9 --length-prefixed > "$work/big.out"
 cmp "$work/big.in" "$work/big.out" || fail "the large record did not read back"
 "$cairn" append --dir "$work/big" --stream 9 <<< "small" > /dev/null
@@ -189,6 +190,29 @@ expect_rc 2 /dev/null "$cairn" purge --dir "$work/store"
 expect_rc 2 /dev/null "$cairn" purge --dir "$work/store" --older-than 3x
 expect_rc 2 /dev/null "$cairn" frobnicate
 expect_rc 2 /dev/null "$cairn" read --dir "$work/store" --stream 1 --json --length-prefixed
+# Numbers: a negative or malformed value is refused with the value named, never wrapped.
+expect_rc 2 "$work/neg.txt" "$cairn" read --dir "$work/store" --stream 1 --limit -5
+grep -q "not '-5'" "$work/neg.txt" || fail "read --limit -5: $(cat "$work/neg.txt")"
+expect_rc 2 /dev/null "$cairn" read --dir "$work/store" --stream -1
+expect_rc 2 /dev/null "$cairn" read --dir "$work/store" --stream 1 --from -3
+expect_rc 2 /dev/null "$cairn" verify --dir "$work/store" --stream 18446744073709551616
+expect_rc 2 /dev/null "$cairn" append --dir "$work/never" --stream 1 --max-record-bytes -1 < /dev/null
+expect_rc 2 /dev/null "$cairn" purge --dir "$work/store" --max-bytes -1
+[ ! -e "$work/never" ] || fail "a refused append created its store"
+expect_rc 0 "$work/version.txt" "$cairn" --version
+grep -Eq "^cairn commit ([0-9a-f]+|unknown), segment format version 1, manifest version 1" "$work/version.txt" ||
+  fail "--version: $(cat "$work/version.txt")"
+
+# ---- Input that ends inside a length-prefixed record: the records before it are named, durable.
+python3 -c "import sys; w=sys.stdout.buffer.write; [w((5).to_bytes(4,'little') + b'rec-%d' % i) for i in range(3)]; w((9).to_bytes(4,'little') + b'cut')" > "$work/cut.in"
+expect_rc 1 "$work/cut.txt" "$cairn" append --dir "$work/cut" --stream 1 --length-prefixed < "$work/cut.in"
+grep -q "stdin ends inside a length-prefixed record" "$work/cut.txt" || fail "no error for the cut record: $(cat "$work/cut.txt")"
+grep -q "appended offsets 0\.\.2 (3 records, 15 bytes) to stream 1 before the error" "$work/cut.txt" || fail "the appended records were not named: $(cat "$work/cut.txt")"
+grep -q "durable: all 3 of them" "$work/cut.txt" || fail "durability of the appended records not stated"
+[ "$("$cairn" read --dir "$work/cut" --stream 1 | wc -l)" -eq 3 ] || fail "the three records before the cut did not read back"
+expect_rc 0 "$work/cut-stat.txt" "$cairn" stat --dir "$work/cut"
+grep -q "stream 1: offsets 0\.\.2," "$work/cut-stat.txt" || fail "stat range is not inclusive: $(cat "$work/cut-stat.txt")"
+
 "$cairn" purge --dir "$work/store" --max-bytes 0 | grep -q "^purged" || fail "purge --max-bytes"
 expect_rc 0 "$work/after-purge.txt" "$cairn" verify --dir "$work/store"
 echo "cli test passed"
