@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include "core/canary.h"
 #include "core/le.h"
@@ -11,12 +12,18 @@
 namespace cairn {
 
 struct ChainHasher::Impl {
-  EVP_MD* md = nullptr;
+  const EVP_MD* md = nullptr;
+  EVP_MD* fetched = nullptr;  // OpenSSL 3: fetched once (EVP_sha256() would look it up per digest)
   EVP_MD_CTX* ctx = nullptr;
 };
 
 ChainHasher::ChainHasher() : impl_(std::make_unique<Impl>()) {
-  impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+#if OPENSSL_VERSION_MAJOR >= 3
+  impl_->fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  impl_->md = impl_->fetched;
+#else
+  impl_->md = EVP_sha256();  // OpenSSL 1.1.1 (the OSS-Fuzz base image)
+#endif
   impl_->ctx = EVP_MD_CTX_new();
   if (impl_->md == nullptr || impl_->ctx == nullptr) {
     // Without SHA-256 nothing can be verified; this is an installation fault, not data.
@@ -27,7 +34,9 @@ ChainHasher::ChainHasher() : impl_(std::make_unique<Impl>()) {
 
 ChainHasher::~ChainHasher() {
   EVP_MD_CTX_free(impl_->ctx);
-  EVP_MD_free(impl_->md);
+#if OPENSSL_VERSION_MAJOR >= 3
+  EVP_MD_free(impl_->fetched);
+#endif
 }
 
 ChainHash ChainHasher::next(const ChainHash& prev, std::uint64_t offset, RecordKind kind,

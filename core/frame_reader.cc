@@ -12,7 +12,8 @@ Status FrameReader::fill(std::uint64_t byte_pos, std::size_t min_len) {
   std::uint64_t left = byte_pos < file_size_ ? file_size_ - byte_pos : 0;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(std::max(window_bytes_, min_len), left));
   if (want > window_capacity_) {  // never zero-filled: read_full writes what is used
-    window_ = std::make_unique_for_overwrite<std::uint8_t[]>(want);
+    // new T[n] default-initializes (as make_unique_for_overwrite would; libc++ 14 lacks it).
+    window_.reset(new std::uint8_t[want]);
     window_capacity_ = want;
   }
   window_len_ = 0;

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <FuzzedDataProvider.h>  // from clang: lib/clang/*/include/fuzzer
+#include <fuzzer/FuzzedDataProvider.h>  // clang's own header (resource dir); for g++ see fuzz/CMakeLists.txt
 
 #include "fuzz/engine.h"
 #include "fuzz/fuzz_target.h"

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <isa-l/crc.h>
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 namespace cairn::sim::rules {
 namespace {
@@ -52,12 +53,18 @@ std::uint32_t crc32c(ByteView data) {
 }
 
 struct Chain::Impl {
-  EVP_MD* md = nullptr;
+  const EVP_MD* md = nullptr;
+  EVP_MD* fetched = nullptr;  // OpenSSL 3: fetched once (EVP_sha256() would look it up per digest)
   EVP_MD_CTX* ctx = nullptr;
 };
 
 Chain::Chain() : impl_(new Impl) {
-  impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+#if OPENSSL_VERSION_MAJOR >= 3
+  impl_->fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  impl_->md = impl_->fetched;
+#else
+  impl_->md = EVP_sha256();  // OpenSSL 1.1.1 (the OSS-Fuzz base image)
+#endif
   impl_->ctx = EVP_MD_CTX_new();
   if (impl_->md == nullptr || impl_->ctx == nullptr) {
     std::fprintf(stderr, "cairn-sim: OpenSSL cannot provide SHA-256\n");  // an installation fault
@@ -67,7 +74,9 @@ Chain::Chain() : impl_(new Impl) {
 
 Chain::~Chain() {
   EVP_MD_CTX_free(impl_->ctx);
-  EVP_MD_free(impl_->md);
+#if OPENSSL_VERSION_MAJOR >= 3
+  EVP_MD_free(impl_->fetched);
+#endif
   delete impl_;
 }
 
