@@ -24,12 +24,17 @@
 #include "bench/peers.h"
 #include "bench/svg.h"
 #include "core/chain.h"
+#include "core/cli/numbers.h"
 #include "core/format.h"
 #include "core/store.h"
 #include "sim/simulation.h"
 #include "simfs/posix_clock.h"
 #include "simfs/posix_filesystem.h"
 #include "simfs/prng.h"
+
+#ifndef CAIRN_GIT_COMMIT
+#define CAIRN_GIT_COMMIT "unknown"
+#endif
 
 namespace {
 
@@ -356,9 +361,16 @@ int main(int argc, char** argv) {
   Config c;
   app.add_option("--out", c.out, "directory for results.json, results.md, append.svg");
   app.add_option("--dir", c.dir, "scratch directory on the disk to measure");
-  app.add_option("--runs", c.runs, "interleaved runs per figure (median)")->check(CLI::Range(1u, 50u));
+  app.add_option("--runs", c.runs, "interleaved runs per figure (median)")
+      ->check(cairn::cli::unsigned_number())
+      ->check(CLI::Range(1u, 50u));
   app.add_flag("--smoke", c.smoke, "a few-second run with tiny sizes (for ctest)");
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", std::string("cairn-bench commit ") + CAIRN_GIT_COMMIT);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   std::string command = "cairn-bench";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   try {

@@ -43,6 +43,8 @@ expect_rc 2 "$work/out" "$sim" --seed 1 --set no_such_key=1
 says "$work/out" "cairn-sim --list-keys lists them"
 expect_rc 0 "$work/out" "$sim" --version
 grep -Eq "^cairn-sim commit [0-9a-f]{7,}|^cairn-sim commit unknown" "$work/out" || fail "--version: $(cat "$work/out")"
+expect_rc 0 "$work/out" "$props" --version
+grep -Eq "^cairn-props commit ([0-9a-f]{7,}|unknown)" "$work/out" || fail "cairn-props --version: $(cat "$work/out")"
 
 # 3. SIGTERM in a long sweep: partial reports, exit 143, progress lines on a pipe.
 "$sim" --seeds 1..100000000 --jobs 2 --progress-every 0.2 --jsonl "$work/sim.jsonl" --junit "$work/junit.xml" \
