@@ -41,6 +41,7 @@ void FaultMap::renamed(const std::string& from, const std::string& to) {
 }
 
 void FaultMap::synced_dir(const std::string& dir, bool ok) {
+  absorb(sim_.fault_log());  // a crash since the rename may have undone it (dir_revert)
   for (auto it = replaced_.begin(); it != replaced_.end();) {
     if (it->substr(0, it->rfind('/')) != dir) {
       ++it;
@@ -76,6 +77,17 @@ void FaultMap::unlinked(const std::string& path) {
 void FaultMap::absorb(const std::vector<fs::FaultRecord>& log) {
   for (; seen_ < log.size(); ++seen_) {
     const fs::FaultRecord& f = log[seen_];
+    if (f.family == fs::FaultFamily::dir_revert) {
+      // A crash undid a rename or an unlink: the file it replaced or removed is back,
+      // damage and all, so a later directory fsync must not settle it as replaced.
+      static const std::string kRename = "reverted rename to ";
+      const std::string back = f.detail.rfind(kRename, 0) == 0 ? f.detail.substr(kRename.size())
+                               : f.detail == "reverted unlink"  ? f.path
+                                                                : std::string();
+      replaced_.erase(back);
+      fresh_.erase(back);
+      continue;
+    }
     const bool damaging = f.family == fs::FaultFamily::misdirected_write || f.family == fs::FaultFamily::bit_flip;
     if (damaging && f.path.size() > 4 && f.path.compare(f.path.size() - 4, 4, ".tmp") == 0) {
       damaged_temps_.insert(f.path);  // a copy being prepared: damage counts once it is renamed into place
