@@ -64,6 +64,15 @@ ChainHash ChainHasher::sha256(ByteView data) {
   return out;
 }
 
+ChainHash ChainHasher::sha256(std::initializer_list<ByteView> parts) {
+  ChainHash out{};
+  unsigned int len = 0;
+  EVP_DigestInit_ex(impl_->ctx, impl_->md, nullptr);
+  for (ByteView p : parts) EVP_DigestUpdate(impl_->ctx, p.data(), p.size());
+  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
+  return out;
+}
+
 std::string hex(const ChainHash& h) {
   static const char* digits = "0123456789abcdef";
   std::string out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 
 #include "core/types.h"
@@ -22,6 +23,8 @@ class ChainHasher {
                  std::uint64_t timestamp_us, ByteView payload);
   // Plain SHA-256 of data (benchmarks use it as the bound for verified reads).
   ChainHash sha256(ByteView data);
+  // SHA-256 of the concatenation of `parts`, in order (no copy is made).
+  ChainHash sha256(std::initializer_list<ByteView> parts);
 
  private:
   struct Impl;
