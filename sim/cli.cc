@@ -40,6 +40,7 @@ bool parse_range(const std::string& text, std::uint64_t& a, std::uint64_t& b) {
 }
 
 const CLI::Validator kSeedNumber = unsigned_number();
+const std::string kNoPath;
 
 void add_options(CLI::App& app, Args& a) {
   app.add_option("--seed", a.seed, "run one seed")->check(kSeedNumber);
@@ -59,7 +60,8 @@ void add_options(CLI::App& app, Args& a) {
                  "seconds between progress lines when stderr is not a terminal (0: none)")
       ->check(CLI::Range(0.0, 1e6));
   app.add_flag("--trace", a.trace, "print the readable event trace (single seed)");
-  app.add_option("--trace-out", a.trace_out, "write the event trace of a single seed to a file");
+  app.add_option("--trace-out", a.trace_out,
+                 "write the event trace of a single seed to a file; on a sweep, a directory that gets seed-N.trace per failing seed");
   app.add_option("--jsonl", a.jsonl, "write one JSON line per seed");
   app.add_option("--junit", a.junit, "write a JUnit XML report");
   app.add_option("--properties-out", a.properties_out, "write the property report (Antithesis JSONL)");
@@ -74,11 +76,20 @@ void add_options(CLI::App& app, Args& a) {
 }
 
 // --trace and the output files: one seed for a trace, every path writable before a seed runs.
+// On a sweep, --trace-out names a directory that gets one trace per failing seed.
 int check_outputs(const Args& a) {
-  if ((a.trace || !a.trace_out.empty()) && a.total != 1) {
-    return usage("--trace and --trace-out show one seed's events: give --seed N (a sweep prints a replay line per failure)");
+  if (a.trace && a.total != 1) {
+    return usage("--trace prints one seed's events: give --seed N, or --trace-out DIR on a sweep for a trace per failing seed");
   }
-  for (const std::string* p : {&a.trace_out, &a.jsonl, &a.junit, &a.properties_out}) {
+  const bool trace_dir = a.total != 1 && !a.trace_out.empty();
+  if (trace_dir) {
+    const std::string err = check_output_dir(a.trace_out);
+    if (!err.empty()) {
+      std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
+      return 2;
+    }
+  }
+  for (const std::string* p : {trace_dir ? &kNoPath : &a.trace_out, &a.jsonl, &a.junit, &a.properties_out}) {
     const std::string err = check_output_path(*p);
     if (!err.empty()) {
       std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
@@ -152,7 +163,7 @@ SeedOptions options_for(std::uint64_t seed, const Args& a, std::string& error) {
   o.seed = seed;
   o.swarm = Swarm::from_seed(seed);
   o.events = a.ops;
-  o.trace = a.trace || !a.trace_out.empty();
+  o.trace = a.trace || (!a.trace_out.empty() && a.total == 1);  // a sweep traces its failures afterwards
   for (const std::string& s : a.sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos) {

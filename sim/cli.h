@@ -64,6 +64,9 @@ int stop_signal();
 // Checks before the run that `path` can be written (opened for append, created if
 // missing, never truncated). "" when it can (or path is empty), else the path and errno text.
 std::string check_output_path(const std::string& path);
+// Creates directory `path` (and its parents) if missing and checks a file can be written
+// in it. "" when it can, else the path and the reason.
+std::string check_output_dir(const std::string& path);
 
 struct Reported {
   std::size_t passed = 0;        // seeds that passed

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -107,6 +108,21 @@ std::string write_trace(const SeedResult& r, const Args& a) {
   return {};
 }
 
+// A sweep's failing seed, run again with its trace on, into <--trace-out>/seed-N.trace.
+std::string trace_failure(const SeedResult& r, const Args& a) {
+  std::string error;
+  SeedOptions o = options_for(r.seed, a, error);
+  o.trace = true;
+  const SeedResult again = run_seed(o);
+  const std::string path = fmt::format("{}/seed-{}.trace", a.trace_out, r.seed);
+  std::ofstream out(path);
+  for (const std::string& l : again.trace) out << l << '\n';
+  out.close();
+  if (!out) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  std::printf("  trace:  %s%s\n", path.c_str(), again.digest == r.digest ? "" : " (NONDETERMINISM: another digest)");
+  return {};
+}
+
 }  // namespace
 
 void install_stop_signals() {
@@ -126,6 +142,17 @@ std::string check_output_path(const std::string& path) {
   if (fd < 0) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
   ::close(fd);
   return {};
+}
+
+std::string check_output_dir(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return fmt::format("cannot create directory {}: {}", path, ec.message());
+  if (!std::filesystem::is_directory(path, ec)) return fmt::format("{} is not a directory", path);
+  const std::string probe = path + "/.cairn-sim-write-check";
+  std::string err = check_output_path(probe);
+  ::unlink(probe.c_str());
+  return err;
 }
 
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
@@ -228,6 +255,11 @@ Reported report(const std::vector<SeedResult>& ran, const Args& a, const std::st
     std::printf("\nFAILED seed %llu (digest %016llx): %s\n  replay: %s\n  pinned: %s\n",
                 static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(r.digest), r.failure.c_str(),
                 replays.back().c_str(), pinned_line(binary, r.seed, a).c_str());
+    if (ran.size() > 1 && !a.trace_out.empty()) {
+      const std::string err = trace_failure(r, a);
+      if (!err.empty()) std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
+      out.reports_written = out.reports_written && err.empty();
+    }
   }
   if (ran.size() == 1 && (a.trace || !a.trace_out.empty())) {
     const std::string err = write_trace(ran[0], a);

@@ -5,10 +5,11 @@
 # written and marked partial (exit 143 / 130), and the partial property report merges;
 # a non-terminal stderr gets progress lines; cairn-props refuses files that are not
 # property reports.
-#   reports_test.sh path/to/cairn-sim path/to/cairn-props
+#   reports_test.sh path/to/cairn-sim path/to/cairn-props path/to/cairn-sim-canary
 set -euo pipefail
 sim="$1"
 props="$2"
+canary="$3"
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -34,8 +35,7 @@ done
 
 # 2. Numbers out of range and configurations that test nothing are refused.
 for args in "--seed -1" "--seeds -1..3" "--count -5" "--ops 0" "--ops -3" "--time-budget -5" \
-            "--seed 1 --set streams=0" "--seed 1 --set lost_write_ppm=2000000" "--seeds 1..3 --trace" \
-            "--seeds 1..3 --trace-out $work/t"; do
+            "--seed 1 --set streams=0" "--seed 1 --set lost_write_ppm=2000000" "--seeds 1..3 --trace"; do
   # shellcheck disable=SC2086
   expect_rc 2 "$work/out" "$sim" $args
 done
@@ -45,6 +45,18 @@ expect_rc 0 "$work/out" "$sim" --version
 grep -Eq "^cairn-sim commit [0-9a-f]{7,}|^cairn-sim commit unknown" "$work/out" || fail "--version: $(cat "$work/out")"
 expect_rc 0 "$work/out" "$props" --version
 grep -Eq "^cairn-props commit ([0-9a-f]{7,}|unknown)" "$work/out" || fail "cairn-props --version: $(cat "$work/out")"
+
+# 2b. On a sweep, --trace-out is a directory with one trace per failing seed.
+: > "$work/a-file"
+expect_rc 2 "$work/out" "$sim" --seeds 1..3 --trace-out "$work/a-file"
+says "$work/out" "cannot create directory $work/a-file"
+expect_rc 1 "$work/out" "$canary" --canary ack-before-fsync --seeds 1..20 --trace-out "$work/traces"
+first=$(grep -m1 -o '^FAILED seed [0-9]*' "$work/out" | awk '{print $3}')
+[ -n "$first" ] || fail "the canary sweep found no failing seed"
+says "$work/out" "trace:  $work/traces/seed-$first.trace"
+[ "$(ls "$work/traces" | wc -l)" -eq "$(grep -c '^FAILED seed' "$work/out")" ] || fail "not one trace per failing seed"
+"$canary" --canary ack-before-fsync --seed "$first" --trace-out "$work/one.trace" > /dev/null || true
+cmp "$work/one.trace" "$work/traces/seed-$first.trace" || fail "a sweep's trace differs from the single seed's"
 
 # 3. SIGTERM in a long sweep: partial reports, exit 143, progress lines on a pipe.
 "$sim" --seeds 1..100000000 --jobs 2 --progress-every 0.2 --jsonl "$work/sim.jsonl" --junit "$work/junit.xml" \
