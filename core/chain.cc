@@ -55,14 +55,7 @@ ChainHash ChainHasher::next(const ChainHash& prev, std::uint64_t offset, RecordK
   return out;
 }
 
-ChainHash ChainHasher::sha256(ByteView data) {
-  ChainHash out{};
-  unsigned int len = 0;
-  EVP_DigestInit_ex(impl_->ctx, impl_->md, nullptr);
-  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
-  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
-  return out;
-}
+ChainHash ChainHasher::sha256(ByteView data) { return sha256({data}); }
 
 ChainHash ChainHasher::sha256(std::initializer_list<ByteView> parts) {
   ChainHash out{};

@@ -40,7 +40,6 @@ bool parse_range(const std::string& text, std::uint64_t& a, std::uint64_t& b) {
 }
 
 const CLI::Validator kSeedNumber = unsigned_number();
-const std::string kNoPath;
 
 void add_options(CLI::App& app, Args& a) {
   app.add_option("--seed", a.seed, "run one seed")->check(kSeedNumber);
@@ -89,7 +88,9 @@ int check_outputs(const Args& a) {
       return 2;
     }
   }
-  for (const std::string* p : {trace_dir ? &kNoPath : &a.trace_out, &a.jsonl, &a.junit, &a.properties_out}) {
+  std::vector<const std::string*> files = {&a.jsonl, &a.junit, &a.properties_out};
+  if (!trace_dir) files.push_back(&a.trace_out);
+  for (const std::string* p : files) {
     const std::string err = check_output_path(*p);
     if (!err.empty()) {
       std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());

@@ -56,6 +56,9 @@ std::string pinned_line(const std::string& binary, std::uint64_t seed, const Arg
 
 // Runs every seed of the run on a.jobs threads (progress on a terminal), in seed order.
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds);
+// Writes a seed's trace, a line each, to `path`. "" or the path and the reason it failed.
+std::string write_trace_file(const std::string& path, const std::vector<std::string>& lines);
+
 // Stop signals: SIGINT and SIGTERM make the sweep start no more seeds (running ones
 // finish); a second one ends the process at once (SA_RESETHAND).
 void install_stop_signals();

@@ -17,7 +17,6 @@
 // 3 nondeterminism, 130 / 143 stopped by SIGINT / SIGTERM (reports written, marked partial).
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "core/canary.h"
 #include "sim/cli.h"
@@ -51,10 +50,7 @@ int print_digest(const cli::Args& a) {
   if (std::getenv("CAIRN_SIM_DIVERGE_SECOND_PROCESS") != nullptr) o.events += 1;  // allowed: test hook, never set in use
   const SeedResult r = run_seed(o);
   std::printf("%016llx\n", static_cast<unsigned long long>(r.digest));
-  if (!a.trace_out.empty()) {
-    std::ofstream out(a.trace_out);
-    for (const std::string& l : r.trace) out << l << '\n';
-  }
+  if (!a.trace_out.empty() && !cli::write_trace_file(a.trace_out, r.trace).empty()) return 2;
   return 0;
 }
 

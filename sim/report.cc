@@ -44,10 +44,14 @@ std::string result_json(const SeedResult& r, const std::string& replay) {
   return j.dump();
 }
 
+const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : ""; }
+
 std::string partial_json(std::size_t seeds_run, std::uint64_t seeds_planned, int signal) {
-  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "";
-  const nlohmann::json j = {
-      {"cairn_run", {{"partial", true}, {"seeds_run", seeds_run}, {"seeds_planned", seeds_planned}, {"signal", name}}}};
+  const nlohmann::json j = {{"cairn_run",
+                             {{"partial", true},
+                              {"seeds_run", seeds_run},
+                              {"seeds_planned", seeds_planned},
+                              {"signal", signal_name(signal)}}}};
   return j.dump();
 }
 

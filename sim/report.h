@@ -16,6 +16,8 @@ std::string result_json(const SeedResult& r, const std::string& replay);
 // (the sweep stopped before every seed it named had run).
 std::string junit_xml(const std::vector<SeedResult>& results, double wall_seconds,
                       const std::vector<std::string>& replays, bool partial = false);
+// "SIGINT", "SIGTERM", or "" for any other number.
+const char* signal_name(int signal);
 // The last line of a --jsonl report cut short: {"cairn_run":{"partial":true,
 // "seeds_run":N,"seeds_planned":M,"signal":"SIGTERM"|"SIGINT"|""}} (no newline).
 std::string partial_json(std::size_t seeds_run, std::uint64_t seeds_planned, int signal);

@@ -33,6 +33,14 @@ static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
+// Writes `text` to `path`; "" or the path and the reason it failed.
+std::string write_report(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << text;
+  if (out) out.close();
+  return out ? std::string() : fmt::format("cannot write {}: {}", path, std::strerror(errno));
+}
+
 double seconds_since(WallClock::time_point start) {
   return std::chrono::duration<double>(WallClock::now() - start).count();
 }
@@ -91,18 +99,13 @@ void print_summary(const std::vector<SeedResult>& ran, const Args& a, double wal
               static_cast<unsigned long long>(faults));
   if (ran.size() < a.total) {
     const int sig = g_stop_signal.load();
-    std::printf("%llu seeds not run (%s)\n", static_cast<unsigned long long>(a.total - ran.size()),
-                sig == SIGINT ? "stopped by SIGINT" : sig == SIGTERM ? "stopped by SIGTERM" : "time budget or stop on failure");
+    const std::string why = sig != 0 ? std::string("stopped by ") + signal_name(sig) : "time budget or stop on failure";
+    std::printf("%llu seeds not run (%s)\n", static_cast<unsigned long long>(a.total - ran.size()), why.c_str());
   }
 }
 
 std::string write_trace(const SeedResult& r, const Args& a) {
-  if (!a.trace_out.empty()) {
-    std::ofstream out(a.trace_out);
-    for (const std::string& l : r.trace) out << l << '\n';
-    out.close();
-    return out ? std::string() : fmt::format("cannot write {}: {}", a.trace_out, std::strerror(errno));
-  }
+  if (!a.trace_out.empty()) return write_trace_file(a.trace_out, r.trace);
   std::printf("\ntrace of seed %llu:\n", static_cast<unsigned long long>(r.seed));
   for (const std::string& l : r.trace) std::printf("  %s\n", l.c_str());
   return {};
@@ -115,15 +118,19 @@ std::string trace_failure(const SeedResult& r, const Args& a) {
   o.trace = true;
   const SeedResult again = run_seed(o);
   const std::string path = fmt::format("{}/seed-{}.trace", a.trace_out, r.seed);
-  std::ofstream out(path);
-  for (const std::string& l : again.trace) out << l << '\n';
-  out.close();
-  if (!out) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  const std::string err = write_trace_file(path, again.trace);
+  if (!err.empty()) return err;
   std::printf("  trace:  %s%s\n", path.c_str(), again.digest == r.digest ? "" : " (NONDETERMINISM: another digest)");
   return {};
 }
 
 }  // namespace
+
+std::string write_trace_file(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& l : lines) text += l + '\n';
+  return write_report(path, text);
+}
 
 void install_stop_signals() {
   struct sigaction act {};
@@ -207,14 +214,6 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
 }
 
 namespace {
-
-// Writes `text` to `path`; "" or the path and the reason it failed.
-std::string write_report(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << text;
-  if (out) out.close();
-  return out ? std::string() : fmt::format("cannot write {}: {}", path, std::strerror(errno));
-}
 
 // The --jsonl, --junit and --properties-out reports; a run cut short is marked partial
 // in each. Returns false (after saying why) when one could not be written.

@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "${root}"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "${root}/ci/tests/testlib.sh"
 grep -qx "FROM debian:bookworm" ci/Dockerfile || fail "ci/Dockerfile does not start from debian:bookworm"
 grep -qx "WORKDIR /work" ci/Dockerfile || fail "ci/Dockerfile has no WORKDIR /work (the manifests' workingDir)"
 . /etc/os-release

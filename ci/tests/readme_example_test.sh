@@ -7,7 +7,7 @@ set -euo pipefail
 build="$(cd "$1" && pwd)"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 readme="${root}/README.md"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/testlib.sh"
 failed=$(grep -m1 '^FAILED seed ' "${readme}") || fail "README has no FAILED example"
 replay=$(grep -m1 '^  replay: ' "${readme}" | sed 's/^  replay: //; s/ *#.*$//') || fail "README has no replay line"
 seed_and_msg() { sed -E 's/^FAILED seed ([0-9]+) \(digest [0-9a-f]+\): /\1 /'; }

@@ -39,6 +39,14 @@ Hash node(const Hash& l, const Hash& r) {
   return sha(in);
 }
 
+// "Right-shift both fn and sn equally" while fn's lowest bit is `bit` (and fn is not 0).
+void shift_while_lsb(std::uint64_t& fn, std::uint64_t& sn, std::uint64_t bit) {
+  while ((fn & 1) == bit && fn != 0) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+}
+
 // RFC 9162 §2.1.3.2.
 bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf_h, const std::vector<Hash>& path,
                       const Hash& root) {
@@ -49,12 +57,7 @@ bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf_
     if (sn == 0) return false;
     if ((fn & 1) != 0 || fn == sn) {
       r = node(p, r);
-      if ((fn & 1) == 0) {
-        while ((fn & 1) == 0 && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-      }
+      shift_while_lsb(fn, sn, 0);
     } else {
       r = node(r, p);
     }
@@ -70,10 +73,7 @@ bool verify_consistency(std::uint64_t first, std::uint64_t second, const Hash& f
   if (path.empty()) return false;
   if ((first & (first - 1)) == 0) path.insert(path.begin(), first_hash);
   std::uint64_t fn = first - 1, sn = second - 1;
-  while ((fn & 1) != 0) {
-    fn >>= 1;
-    sn >>= 1;
-  }
+  shift_while_lsb(fn, sn, 1);
   Hash fr = path[0], sr = path[0];
   for (std::size_t i = 1; i < path.size(); ++i) {
     const Hash& c = path[i];
@@ -81,10 +81,7 @@ bool verify_consistency(std::uint64_t first, std::uint64_t second, const Hash& f
     if ((fn & 1) != 0 || fn == sn) {
       fr = node(c, fr);
       sr = node(c, sr);
-      while ((fn & 1) == 0 && fn != 0) {
-        fn >>= 1;
-        sn >>= 1;
-      }
+      shift_while_lsb(fn, sn, 0);
     } else {
       sr = node(sr, c);
     }

@@ -17,14 +17,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# Runs a command that must exit with status $1; its stdout+stderr go to $2.
-expect_rc() {
-  local want="$1" out="$2"; shift 2
-  set +e; "$@" > "$out" 2>&1; local rc=$?; set -e
-  [ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "exit $rc (expected $want): $*"; }
-}
-says() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "expected '$2' in the output"; }; }
+# shellcheck source=ci/tests/testlib.sh
+. "$(dirname "$0")/../../ci/tests/testlib.sh"
 
 # 1. Report paths are checked before the first seed runs.
 for flag in --jsonl --junit --trace-out --properties-out; do

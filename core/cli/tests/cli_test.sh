@@ -15,13 +15,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# Runs a command that must exit with status $1; its stdout+stderr go to $2.
-expect_rc() {
-  local want="$1" out="$2"; shift 2
-  set +e; "$@" > "$out" 2>&1; local rc=$?; set -e
-  [ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "exit $rc (expected $want): $*"; }
-}
+# shellcheck source=ci/tests/testlib.sh
+. "$(dirname "$0")/../../../ci/tests/testlib.sh"
 snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 stream1() { echo "$1/stream-00000000000000000001"; }
 
