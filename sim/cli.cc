@@ -9,6 +9,7 @@
 
 #include "core/canary.h"
 #include "core/cli/numbers.h"
+#include "sim/tape_file.h"
 
 #ifndef CAIRN_GIT_COMMIT
 #define CAIRN_GIT_COMMIT "unknown"
@@ -71,6 +72,13 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--set", a.sets, "override a swarm value: key=value (repeatable)");
   app.add_flag("--print-digest", a.print_digest, "print only the trace digest (used by --check-determinism)");
   app.add_flag("--pin", a.pin, "print each seed's pinned arguments (every swarm key set) and exit");
+  app.add_option("--replay", a.replay, "run a decision tape file (or an engine fuzzer's input) instead of a seed");
+  app.add_option("--tape-out", a.tape_out, "write the decision tape of a single seed's run (with --shrink: the shrunk tape)");
+  app.add_flag("--shrink", a.shrink, "minimize a failing --seed or --replay tape while the same check fails");
+  app.add_option("--shrink-budget", a.shrink_budget_s, "seconds --shrink may take (default 120)")->check(CLI::Range(0.1, 1e6));
+  app.add_option("--shrink-runs", a.shrink_runs, "runs --shrink may take (0: no limit; deterministic)")->check(kSeedNumber);
+  app.add_option("--trace-json", a.trace_json, "write the trace as JSON lines, one object per event (a folder on a sweep)");
+  app.add_option("--html", a.html, "write a self-contained HTML timeline of the run (a folder on a sweep)");
   app.set_version_flag("--version", std::string("cairn-sim commit ") + CAIRN_GIT_COMMIT);
 }
 
@@ -80,16 +88,19 @@ int check_outputs(const Args& a) {
   if (a.trace && a.total != 1) {
     return usage("--trace prints one seed's events: give --seed N, or --trace-out DIR on a sweep for a trace per failing seed");
   }
-  const bool trace_dir = a.total != 1 && !a.trace_out.empty();
-  if (trace_dir) {
-    const std::string err = check_output_dir(a.trace_out);
+  if ((!a.tape_out.empty() || a.shrink) && a.total != 1) return usage("--tape-out and --shrink take one seed (--seed N) or --replay FILE");
+  std::vector<const std::string*> files = {&a.jsonl, &a.junit, &a.properties_out, &a.tape_out};
+  for (const std::string* p : {&a.trace_out, &a.trace_json, &a.html}) {
+    if (a.total == 1 || p->empty()) {
+      files.push_back(p);
+      continue;
+    }
+    const std::string err = check_output_dir(*p);  // a sweep: one file per failing seed in the folder
     if (!err.empty()) {
       std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
       return 2;
     }
   }
-  std::vector<const std::string*> files = {&a.jsonl, &a.junit, &a.properties_out};
-  if (!trace_dir) files.push_back(&a.trace_out);
   for (const std::string* p : files) {
     const std::string err = check_output_path(*p);
     if (!err.empty()) {
@@ -129,6 +140,35 @@ int seed_range(Args& a) {
   return -1;
 }
 
+// --replay FILE: a tape file sets the seed, --ops, --set and --canary; any other file is
+// an engine fuzzer's input (seed 0, kFuzzInputOps events unless --ops).
+int load_replay(const CLI::App& app, Args& a) {
+  if (a.seed_given || !a.seeds.empty() || a.count > 0) return usage("--replay runs its tape: give no --seed, --seeds or --count");
+  std::string text;
+  const std::string err = read_whole_file(a.replay, text);
+  if (!err.empty()) return usage("--replay: " + err);
+  a.seed_given = true;
+  if (!looks_like_tape(text)) {
+    a.seed = 0;
+    if (app.count("--ops") == 0) a.ops = kFuzzInputOps;
+    a.replay_bytes = std::make_shared<const std::string>(std::move(text));
+    return -1;
+  }
+  if (app.count("--ops") + app.count("--set") + app.count("--canary") > 0) {
+    return usage("--replay: the tape holds its ops, sets and canary (edit the tape to change them)");
+  }
+  TapeFile t;
+  const std::string why = parse_tape(text, t);
+  if (!why.empty()) return usage("--replay " + a.replay + ": " + why);
+  a.seed = t.seed;
+  a.ops = t.ops;
+  a.sets = t.sets;
+  a.canary = t.canary;
+  a.replay_failure = t.failure;
+  a.replay_values = std::make_shared<const std::vector<std::uint64_t>>(std::move(t.choices));
+  return -1;
+}
+
 }  // namespace
 
 int parse(int argc, char** argv, Args& a) {
@@ -140,6 +180,10 @@ int parse(int argc, char** argv, Args& a) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   a.seed_given = app.count("--seed") > 0;
+  if (!a.replay.empty()) {
+    const int rc = load_replay(app, a);
+    if (rc >= 0) return rc;
+  }
 #if defined(CAIRN_CANARIES)
   const bool canary_build = true;
 #else
@@ -175,11 +219,19 @@ SeedOptions options_for(std::uint64_t seed, const Args& a, std::string& error) {
     if (!error.empty()) return o;
   }
   if (!a.canary.empty()) o.canary = parse_canary(a.canary).value_or(Canary::none);
+  o.overrides = a.sets;
+  o.replay_values = a.replay_values;
+  o.replay_bytes = a.replay_bytes;
   return o;
 }
 
 std::vector<std::string> replay_flags(const Args& a) {
   std::vector<std::string> out;
+  if (!a.replay.empty()) {  // the tape holds the rest (a fuzzer's input: --ops)
+    out.push_back("--replay " + a.replay);
+    if (a.replay_bytes && a.ops != kFuzzInputOps) out.push_back(fmt::format("--ops {}", a.ops));
+    return out;
+  }
   if (a.ops != 400) out.push_back(fmt::format("--ops {}", a.ops));
   for (const std::string& s : a.sets) out.push_back("--set " + s);
   if (!a.canary.empty()) out.push_back("--canary " + a.canary);
@@ -187,12 +239,13 @@ std::vector<std::string> replay_flags(const Args& a) {
 }
 
 std::string replay_line(const std::string& binary, std::uint64_t seed, const Args& a) {
-  std::string line = fmt::format("{} --seed {}", binary, seed);
+  std::string line = a.replay.empty() ? fmt::format("{} --seed {}", binary, seed) : binary;
   for (const std::string& f : replay_flags(a)) line += " " + f;
   return line + "   # commit " CAIRN_GIT_COMMIT "; add --trace for the event trace";
 }
 
 std::string pinned_line(const std::string& binary, std::uint64_t seed, const Args& a) {
+  if (!a.replay.empty()) return binary + " --replay " + a.replay + "   # a tape pins every choice";
   std::string error;
   const SeedOptions o = options_for(seed, a, error);
   std::string line = fmt::format("{} --seed {}", binary, seed);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,19 @@ struct Args {
   std::vector<std::string> sets;
   bool print_digest = false;
   bool pin = false;
+  // Decision tapes (sim/tape_file.h): --replay FILE runs a tape file (its seed, --ops,
+  // --set and --canary come from it) or a fuzzer's input (bytes, seed 0); --tape-out FILE
+  // writes the tape of a single seed's run; --shrink minimizes a failing seed or tape.
+  std::string replay;
+  std::shared_ptr<const std::vector<std::uint64_t>> replay_values;
+  std::shared_ptr<const std::string> replay_bytes;
+  std::string replay_failure;  // the failure the replayed tape records ("" if none)
+  std::string tape_out;
+  bool shrink = false;
+  double shrink_budget_s = 120;
+  std::uint64_t shrink_runs = 0;  // 0: no limit
+  std::string trace_json;         // one JSON object per trace event (a folder on a sweep)
+  std::string html;               // one self-contained page (a folder on a sweep)
   double progress_every_s = 30;  // a progress line this often when stderr is not a terminal (0: none)
   // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
   std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;

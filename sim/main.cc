@@ -7,6 +7,9 @@
 //   cairn-sim ... --jsonl F --junit F --properties-out F --check-determinism
 //   cairn-sim --list-keys                        every swarm key, its range and meaning
 //   cairn-sim --seed N --pin                     the seed's arguments with every swarm key set
+//   cairn-sim --seed N --shrink [--tape-out F]   the smallest tape that fails the same check
+//   cairn-sim --replay FILE                      a decision tape (or an engine fuzzer's input)
+//   cairn-sim ... --trace-json F --html F        the trace as JSON lines / a page to look at
 //   cairn-sim-canary --canary NAME ...           the same, with one planted bug switched on
 //   cairn-sim-canary --list-canaries             the planted bugs (canaries, mutation set)
 //
@@ -21,6 +24,8 @@
 #include "core/canary.h"
 #include "sim/cli.h"
 #include "sim/simulation.h"
+#include "sim/tape_cli.h"
+#include "sim/tape_file.h"
 
 #ifndef CAIRN_GIT_COMMIT
 #define CAIRN_GIT_COMMIT "unknown"
@@ -62,12 +67,21 @@ void print_header(const cli::Args& a) {
   if (a.total == 1) {
     std::string error;
     std::printf("configuration of seed %llu:\n%s", static_cast<unsigned long long>(a.seed_at(0)),
-                cli::options_for(a.seed_at(0), a, error).swarm.block().c_str());
+                swarm_of(cli::options_for(a.seed_at(0), a, error)).block().c_str());
   } else {
     std::printf("configuration: derived from each seed (swarm)%s\n", a.sets.empty() ? "" : ", with overrides:");
     for (const std::string& s : a.sets) std::printf("  %s\n", s.c_str());
   }
   std::fflush(stdout);
+}
+
+// A replayed tape that records a failure: whether the run failed the same check.
+void same_failure(const SeedResult& r, const cli::Args& a) {
+  if (!r.passed && failure_check(r.failure) == failure_check(a.replay_failure)) {
+    std::printf("the same failure as the tape records\n");
+  } else {
+    std::printf("NOT the failure the tape records: %s\n", a.replay_failure.c_str());
+  }
 }
 
 }  // namespace
@@ -90,6 +104,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (a.shrink) return cli::shrink_command(a, argv[0]);
   print_header(a);
   cli::install_stop_signals();
   double wall = 0;
@@ -97,6 +112,8 @@ int main(int argc, char** argv) {
   const cli::Reported reported = cli::report(ran, a, argv[0], wall);
   if (cli::stop_signal() != 0) return 128 + cli::stop_signal();
   if (!reported.reports_written) return 2;
+  if (ran.size() == 1 && !a.replay_failure.empty()) same_failure(ran[0], a);
+  if (!a.tape_out.empty() && cli::write_run_tape(a, argv[0]) != 0) return 2;
   if (a.check_determinism) {
     const int det = cli::determinism_check(ran, a);
     if (det != 0) return det;

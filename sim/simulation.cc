@@ -2,6 +2,8 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -43,12 +45,20 @@ fs::SimConfig fs_config(const Swarm& s) {
 
 }  // namespace
 
+const char* actor_name(std::uint8_t actor) {
+  static constexpr const char* kNames[] = {"writer",   "reader",  "checkpointer", "syncer",        "retention", "verifier",
+                                           "crasher",  "bitrot",  "inspector",    "second_writer", "disk"};
+  return actor < std::size(kNames) ? kNames[actor] : "?";
+}
+
 World::World(const SeedOptions& o)
     : opt_(o), swarm_(o.swarm), workload_(o.seed), faults_rng_(o.seed ^ 0xfa017'5eedull), clock_(1'000'000'000),
       fs_(fs_config(swarm_), faults_rng_, &clock_), model_(1u << 30),
       observed_(fs_, {&model_, &faults_}, [this](const std::string& p) { return fs_.visible(p); }),
       faults_(fs_, model_, kStoreDir), oracle_(swarm_, model_, faults_, fs_) {
   fs_.set_trace(o.trace);
+  workload_.attach(o.tape);
+  faults_rng_.attach(o.tape);
   store_options_.max_segment_bytes = swarm_.max_segment_bytes;
   store_options_.index_interval_bytes = swarm_.index_interval_bytes;
   store_options_.checkpoint_interval = swarm_.checkpoint_interval;
@@ -108,9 +118,37 @@ void World::act(const Event& e) {
   }
 }
 
+void World::mark(const char* actor, std::uint64_t stream) {
+  if (!opt_.trace) return;
+  EventMark m{result_.events, fs_.trace().size(), clock_.now_us(), actor, stream, {}, {}};
+  for (const auto& [id, s] : oracle_.streams()) {
+    m.acknowledged.push_back(s.acked.size());
+    m.durable.push_back(s.durable);
+  }
+  result_.marks.push_back(std::move(m));
+}
+
+// One actor event, its choices a span of the tape (what a shrinker deletes whole).
+void World::step(const Event& e) {
+  const std::size_t span = opt_.tape != nullptr ? opt_.tape->begin_span(actor_name(static_cast<std::uint8_t>(e.actor))) : 0;
+  if (e.time_us > clock_.now_us()) clock_.set_us(e.time_us);
+  ++result_.events;
+  mark(actor_name(static_cast<std::uint8_t>(e.actor)), e.stream);
+  act(e);
+  if (!t_property_failure.empty()) fail("property violated: " + t_property_failure);
+  schedule(e.actor, e.stream);
+  if (disk_full_left_ > 0 && --disk_full_left_ == 0) {
+    fs_.set_disk_full(false);
+    note("the disk has space again");
+  }
+  if (hold_left_ > 0 && --hold_left_ == 0 && store_) restart(workload_.coin());
+  if (opt_.tape != nullptr) opt_.tape->end_span(span);
+}
+
 SeedResult World::run() {
   result_.seed = opt_.seed;
   set_canary(opt_.canary);
+  mark("start", 0);
   note(fmt::format("seed {} events {}", opt_.seed, opt_.events));
   restart(false);
   for (std::uint64_t s = 0; s < swarm_.streams; ++s) {
@@ -125,20 +163,14 @@ SeedResult World::run() {
       repair_next();
       continue;
     }
-    Event e = queue_.top();
+    const Event e = queue_.top();
     queue_.pop();
-    if (e.time_us > clock_.now_us()) clock_.set_us(e.time_us);
-    ++result_.events;
-    act(e);
-    if (!t_property_failure.empty()) fail("property violated: " + t_property_failure);
-    schedule(e.actor, e.stream);
-    if (disk_full_left_ > 0 && --disk_full_left_ == 0) {
-      fs_.set_disk_full(false);
-      note("the disk has space again");
-    }
-    if (hold_left_ > 0 && --hold_left_ == 0 && store_) restart(workload_.coin());
+    step(e);
   }
-  if (result_.passed && store_) liveness();
+  if (result_.passed && store_) {
+    mark("liveness", 0);
+    liveness();
+  }
   finish();
   set_canary(Canary::none);
   return result_;
@@ -166,9 +198,46 @@ void World::finish() {
   if (opt_.trace) result_.trace = fs_.trace();
 }
 
+namespace {
+
+// The tape a run replays when it was given values or bytes instead of a tape.
+std::optional<DecisionTape> replay_tape(const SeedOptions& o) {
+  if (o.tape == nullptr && o.replay_values) return DecisionTape::replaying(*o.replay_values);
+  if (o.tape == nullptr && o.replay_bytes) {
+    return DecisionTape::from_bytes(reinterpret_cast<const std::uint8_t*>(o.replay_bytes->data()), o.replay_bytes->size());
+  }
+  return std::nullopt;
+}
+
+// With a tape the swarm is its first choices, then the overrides.
+Swarm draw_swarm(const SeedOptions& o, DecisionTape* tape) {
+  if (tape == nullptr) return o.swarm;
+  Swarm s = Swarm::from_seed(o.seed, tape);
+  for (const std::string& kv : o.overrides) {
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) (void)s.set(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return s;
+}
+
+}  // namespace
+
+Swarm swarm_of(const SeedOptions& options) {
+  std::optional<DecisionTape> own = replay_tape(options);
+  if (own) return draw_swarm(options, &*own);
+  if (options.tape == nullptr) return options.swarm;
+  DecisionTape copy = options.tape->mode() == DecisionTape::Mode::recording ? DecisionTape::recording()
+                                                                             : DecisionTape::replaying(options.tape->used());
+  return draw_swarm(options, &copy);
+}
+
 SeedResult run_seed(const SeedOptions& options) {
   t_property_failure.clear();
-  auto world = std::make_unique<World>(options);
+  SeedOptions o = options;
+  std::optional<DecisionTape> own = replay_tape(o);
+  if (own) o.tape = &*own;
+  o.swarm = draw_swarm(o, o.tape);
+  auto world = std::make_unique<World>(o);
   SeedResult r = world->run();
   if (r.passed && !t_property_failure.empty()) {
     r.passed = false;

@@ -5,10 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/canary.h"
+#include "simfs/decision_tape.h"
 #include "sim/swarm.h"
 #include "simfs/sim_filesystem.h"
 
@@ -20,7 +22,32 @@ struct SeedOptions {
   std::uint64_t events = 400;  // scheduled actor events (the workload length)
   bool trace = false;          // keep the readable trace
   Canary canary = Canary::none;
+  // With a tape (not owned), every choice of the run is drawn through it (simfs/
+  // decision_tape.h): the swarm is drawn from `seed` through the tape, then `overrides`
+  // (key=value, each already accepted by Swarm::set) are applied. A recording tape leaves
+  // the run what it is without one.
+  DecisionTape* tape = nullptr;
+  std::vector<std::string> overrides;
+  // Without a tape: replay these values (a tape file) or these bytes (a fuzzer's input),
+  // through a tape made for the run.
+  std::shared_ptr<const std::vector<std::uint64_t>> replay_values;
+  std::shared_ptr<const std::string> replay_bytes;
 };
+
+// What a person reads of one actor event: where its trace lines start and what the
+// oracle knew when it began (kept with the trace).
+struct EventMark {
+  std::uint64_t event = 0;        // 1-based actor event number; 0 for start-up and liveness
+  std::size_t first_line = 0;     // index into SeedResult::trace
+  std::uint64_t time_us = 0;      // simulated time
+  std::string actor;              // "writer", "crasher", ...; "start", "liveness"
+  std::uint64_t stream = 0;
+  std::vector<std::uint64_t> acknowledged;  // per stream: records acknowledged so far
+  std::vector<std::uint64_t> durable;       // per stream: durable prefix at the last recovery
+};
+
+// The actor's name ("writer", "reader", ...).
+const char* actor_name(std::uint8_t actor);
 
 struct SeedResult {
   std::uint64_t seed = 0;
@@ -35,9 +62,12 @@ struct SeedResult {
   std::uint64_t sim_time_us = 0;
   std::array<std::uint64_t, fs::kFaultFamilyCount> faults{};
   std::vector<std::string> trace;  // when SeedOptions::trace
+  std::vector<EventMark> marks;    // when SeedOptions::trace
 };
 
 SeedResult run_seed(const SeedOptions& options);
+// The swarm a run of `options` uses (with a tape or replayed values: the one they draw).
+Swarm swarm_of(const SeedOptions& options);
 
 // Routes property failures (ALWAYS, NEVER, UNREACHABLE) to the seed running on the
 // calling thread, which then fails. Call once at start-up.

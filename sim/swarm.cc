@@ -148,9 +148,12 @@ void derive_world(Prng& p, Swarm& s) {
 
 }  // namespace
 
-Swarm Swarm::from_seed(std::uint64_t seed) {
+Swarm Swarm::from_seed(std::uint64_t seed) { return from_seed(seed, nullptr); }
+
+Swarm Swarm::from_seed(std::uint64_t seed, DecisionTape* tape) {
   // A stream of its own, so that the workload's draws never shift the configuration.
   Prng p(seed ^ 0x73776172'6d000000ull);
+  p.attach(tape);
   Swarm s;
   auto on = [&p](std::uint32_t ppm) { return p.chance_ppm(ppm); };
   s.lost_writes = on(600'000);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "simfs/decision_tape.h"
+
 namespace cairn::sim {
 
 struct Swarm {
@@ -76,6 +78,9 @@ struct Swarm {
 
   // Derives the configuration of `seed`.
   static Swarm from_seed(std::uint64_t seed);
+  // The same, drawing through `tape` (recording: the same swarm as from_seed; replaying:
+  // the swarm the tape's first choices describe, 0 being "family off", "smallest").
+  static Swarm from_seed(std::uint64_t seed, DecisionTape* tape);
   // Every field as (name, value text), in a fixed order.
   std::vector<std::pair<std::string, std::string>> fields() const;
   // Sets a field by name from text. Returns "" or an error message naming the key's range.

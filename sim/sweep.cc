@@ -47,7 +47,8 @@ double seconds_since(WallClock::time_point start) {
 
 // Runs the seed in a second process and returns its digest (0 when it could not run).
 std::uint64_t digest_in_child(std::uint64_t seed, const Args& a, const std::string& trace_file) {
-  std::string cmd = fmt::format("/proc/{}/exe --seed {} --print-digest", ::getpid(), seed);  // allowed: locating our own binary
+  std::string cmd = a.replay.empty() ? fmt::format("/proc/{}/exe --seed {} --print-digest", ::getpid(), seed)  // allowed: locating our own binary
+                                     : fmt::format("/proc/{}/exe --print-digest", ::getpid());
   for (const std::string& f : replay_flags(a)) cmd += " " + f;
   if (!trace_file.empty()) cmd += " --trace-out " + trace_file;
   FILE* p = ::popen(cmd.c_str(), "r");

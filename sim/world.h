@@ -48,6 +48,8 @@ class World {
   void schedule(Actor a, std::uint64_t stream);
   std::uint64_t mean_of(Actor a) const;
   void act(const Event& e);
+  void step(const Event& e);
+  void mark(const char* actor, std::uint64_t stream);
   void finish();
 
   // --- world_restart.cc

@@ -3,9 +3,16 @@
 // rejection) replaces std::uniform_int_distribution (named, never used: allowed),
 // whose output differs between standard libraries. Probabilities are integers in parts
 // per million, never doubles.
+//
+// With a DecisionTape attached (attach()), every draw goes through the tape: recording
+// keeps what the generator drew (the run is unchanged), replaying hands out the tape's
+// values instead. Each draw's tape value is ordered so that 0 is the simplest choice: a
+// chance_ppm draw is stored as 999,999 - d, so 0 means "no".
 #pragma once
 
 #include <cstdint>
+
+#include "simfs/decision_tape.h"
 
 namespace cairn {
 
@@ -20,7 +27,49 @@ class Prng {
     for (std::uint64_t& word : s_) word = splitmix64(x);
   }
 
+  // The tape every draw goes through from now on (nullptr: none). Not owned.
+  void attach(DecisionTape* tape) { tape_ = tape; }
+  DecisionTape* tape() const { return tape_; }
+
   std::uint64_t next_u64() {
+    const std::uint64_t v = raw_u64();
+    return tape_ != nullptr ? tape_->choose(0, v) : v;
+  }
+
+  // Uniform in [0, n). REQUIRES: n > 0.
+  std::uint64_t below(std::uint64_t n) {
+    const std::uint64_t v = raw_below(n);
+    return tape_ != nullptr ? tape_->choose(n, v) : v;
+  }
+
+  // Uniform in [lo, hi]. REQUIRES: lo <= hi.
+  std::uint64_t range(std::uint64_t lo, std::uint64_t hi) {
+    if (hi - lo == UINT64_MAX) return next_u64();
+    return lo + below(hi - lo + 1);
+  }
+
+  // True with probability ppm / 1,000,000 (no draw when ppm is 0).
+  bool chance_ppm(std::uint32_t ppm) {
+    if (ppm == 0) return false;
+    std::uint64_t d = raw_below(1'000'000);
+    if (tape_ != nullptr) d = 999'999 - tape_->choose(1'000'000, 999'999 - d);
+    return d < ppm;
+  }
+  bool coin() {
+    const std::uint64_t v = raw_u64() >> 63;
+    return (tape_ != nullptr ? tape_->choose(2, v) : v) != 0;
+  }
+
+  // An independent generator derived from this one (for a sub-system's own stream); it
+  // draws through the same tape.
+  Prng fork() {
+    Prng f(next_u64());
+    f.tape_ = tape_;
+    return f;
+  }
+
+ private:
+  std::uint64_t raw_u64() {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
@@ -32,35 +81,20 @@ class Prng {
     return result;
   }
 
-  // Uniform in [0, n). REQUIRES: n > 0.
-  std::uint64_t below(std::uint64_t n) {
+  std::uint64_t raw_below(std::uint64_t n) {
     // Lemire, "Fast Random Integer Generation in an Interval" (2019).
-    PrngU128 m = static_cast<PrngU128>(next_u64()) * n;
+    PrngU128 m = static_cast<PrngU128>(raw_u64()) * n;
     std::uint64_t low = static_cast<std::uint64_t>(m);
     if (low < n) {
       const std::uint64_t threshold = (0 - n) % n;
       while (low < threshold) {
-        m = static_cast<PrngU128>(next_u64()) * n;
+        m = static_cast<PrngU128>(raw_u64()) * n;
         low = static_cast<std::uint64_t>(m);
       }
     }
     return static_cast<std::uint64_t>(m >> 64);
   }
 
-  // Uniform in [lo, hi]. REQUIRES: lo <= hi.
-  std::uint64_t range(std::uint64_t lo, std::uint64_t hi) {
-    if (hi - lo == UINT64_MAX) return next_u64();
-    return lo + below(hi - lo + 1);
-  }
-
-  // True with probability ppm / 1,000,000.
-  bool chance_ppm(std::uint32_t ppm) { return ppm > 0 && below(1'000'000) < ppm; }
-  bool coin() { return (next_u64() >> 63) != 0; }
-
-  // An independent generator derived from this one (for a sub-system's own stream).
-  Prng fork() { return Prng(next_u64()); }
-
- private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   static std::uint64_t splitmix64(std::uint64_t& x) {
     std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
@@ -70,6 +104,7 @@ class Prng {
   }
 
   std::uint64_t s_[4]{};
+  DecisionTape* tape_ = nullptr;
 };
 
 }  // namespace cairn
