@@ -208,7 +208,8 @@ SeedOptions options_for(std::uint64_t seed, const Args& a, std::string& error) {
   o.seed = seed;
   o.swarm = Swarm::from_seed(seed);
   o.events = a.ops;
-  o.trace = a.trace || (!a.trace_out.empty() && a.total == 1);  // a sweep traces its failures afterwards
+  const bool traced_output = !a.trace_out.empty() || !a.trace_json.empty() || !a.html.empty();
+  o.trace = a.trace || (traced_output && a.total == 1);  // a sweep traces its failures afterwards
   for (const std::string& s : a.sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos) {

@@ -21,6 +21,8 @@
 #include "properties/properties.h"
 #include "sim/cli.h"
 #include "sim/report.h"
+#include "sim/trace_events.h"
+#include "sim/trace_page.h"
 
 namespace cairn::sim::cli {
 namespace {
@@ -112,16 +114,44 @@ std::string write_trace(const SeedResult& r, const Args& a) {
   return {};
 }
 
-// A sweep's failing seed, run again with its trace on, into <--trace-out>/seed-N.trace.
-std::string trace_failure(const SeedResult& r, const Args& a) {
+// The --trace-json and --html views of a traced run, to the given paths ("" skips one).
+std::string write_views(const SeedResult& r, const Args& a, const std::string& binary, const std::string& json_path,
+                        const std::string& html_path) {
+  const std::vector<TraceEvent> events = trace_events(r);
+  if (!json_path.empty()) {
+    const std::string err = write_report(json_path, trace_json_lines(events));
+    if (!err.empty()) return err;
+  }
+  if (html_path.empty()) return {};
+  PageInfo info;
+  info.title = fmt::format("cairn-sim {}{}", a.replay.empty() ? fmt::format("seed {}", r.seed) : a.replay,
+                           a.canary.empty() ? "" : " (canary " + a.canary + ")");
+  const std::string line = replay_line(binary, r.seed, a);
+  info.replay = line.substr(0, line.find("   #"));
+  info.failure = r.failure;
+  return write_report(html_path, trace_page(events, info));
+}
+
+// A sweep's failing seed, run again with its trace on, into seed-N.trace / .jsonl / .html
+// in the folders --trace-out, --trace-json and --html name.
+std::string trace_failure(const SeedResult& r, const Args& a, const std::string& binary) {
   std::string error;
   SeedOptions o = options_for(r.seed, a, error);
   o.trace = true;
   const SeedResult again = run_seed(o);
-  const std::string path = fmt::format("{}/seed-{}.trace", a.trace_out, r.seed);
-  const std::string err = write_trace_file(path, again.trace);
+  auto in = [&r](const std::string& dir, const char* ext) {
+    return dir.empty() ? std::string() : fmt::format("{}/seed-{}.{}", dir, r.seed, ext);
+  };
+  const std::string trace_path = in(a.trace_out, "trace");
+  if (!trace_path.empty()) {
+    const std::string err = write_trace_file(trace_path, again.trace);
+    if (!err.empty()) return err;
+  }
+  const std::string err = write_views(again, a, binary, in(a.trace_json, "jsonl"), in(a.html, "html"));
   if (!err.empty()) return err;
-  std::printf("  trace:  %s%s\n", path.c_str(), again.digest == r.digest ? "" : " (NONDETERMINISM: another digest)");
+  for (const std::string& p : {trace_path, in(a.trace_json, "jsonl"), in(a.html, "html")}) {
+    if (!p.empty()) std::printf("  trace:  %s%s\n", p.c_str(), again.digest == r.digest ? "" : " (NONDETERMINISM: another digest)");
+  }
   return {};
 }
 
@@ -255,8 +285,8 @@ Reported report(const std::vector<SeedResult>& ran, const Args& a, const std::st
     std::printf("\nFAILED seed %llu (digest %016llx): %s\n  replay: %s\n  pinned: %s\n",
                 static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(r.digest), r.failure.c_str(),
                 replays.back().c_str(), pinned_line(binary, r.seed, a).c_str());
-    if (ran.size() > 1 && !a.trace_out.empty()) {
-      const std::string err = trace_failure(r, a);
+    if (ran.size() > 1 && !(a.trace_out.empty() && a.trace_json.empty() && a.html.empty())) {
+      const std::string err = trace_failure(r, a, binary);
       if (!err.empty()) std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
       out.reports_written = out.reports_written && err.empty();
     }
@@ -265,6 +295,11 @@ Reported report(const std::vector<SeedResult>& ran, const Args& a, const std::st
     const std::string err = write_trace(ran[0], a);
     if (!err.empty()) std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
     out.reports_written = err.empty();
+  }
+  if (ran.size() == 1 && !(a.trace_json.empty() && a.html.empty())) {
+    const std::string err = write_views(ran[0], a, binary, a.trace_json, a.html);
+    if (!err.empty()) std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
+    out.reports_written = out.reports_written && err.empty();
   }
   out.reports_written = write_reports(ran, a, replays, wall) && out.reports_written;
   print_summary(ran, a, wall);
