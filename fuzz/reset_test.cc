@@ -2,10 +2,13 @@
 // same outcome and the same trace digest, and the property counters start from zero.
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "fuzz/engine.h"
 #include "properties/properties.h"
+#include "sim/tape_file.h"
 
 TEST_CASE("the engine target gives the same outcome and digest for an input run twice") {
   std::vector<std::uint8_t> input(96);
@@ -26,4 +29,18 @@ TEST_CASE("the engine target gives the same outcome and digest for an input run 
   CHECK(first.events > 0);
   CHECK(evaluations_after_first > 0);
   CHECK(evaluations_after_first == evaluations_after_second);  // counters were reset per input
+}
+
+TEST_CASE("an engine input is the run cairn-sim --replay makes of the same bytes") {
+  std::vector<std::uint8_t> input(300);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<std::uint8_t>(i * 131 + 7);
+  const cairn::sim::SeedResult fuzzed = cairn::fuzz::engine_one_input(input.data(), input.size());
+  cairn::sim::SeedOptions replay;  // what sim/cli.cc makes of `--replay FILE` for a non-tape file
+  replay.seed = 0;
+  replay.events = cairn::sim::kFuzzInputOps;
+  replay.replay_bytes = std::make_shared<const std::string>(input.begin(), input.end());
+  const cairn::sim::SeedResult replayed = cairn::sim::run_seed(replay);
+  CHECK(fuzzed.digest == replayed.digest);
+  CHECK(fuzzed.passed == replayed.passed);
+  CHECK(fuzzed.events == replayed.events);
 }
