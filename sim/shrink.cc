@@ -13,14 +13,26 @@ namespace {
 
 struct Candidate {
   std::vector<std::uint64_t> choices;
-  std::uint64_t events = 0;
+  std::uint64_t events = 0;  // --ops
   bool operator==(const Candidate&) const = default;
 };
 
-// Hypothesis's order: fewer events, then a shorter tape, then a smaller one.
-bool simpler(const Candidate& a, const Candidate& b) {
-  if (a.events != b.events) return a.events < b.events;
-  if (a.choices.size() != b.choices.size()) return a.choices.size() < b.choices.size();
+// What a person reads first: the events that act, then the faults, then the length of
+// the run and of the tape, then (Hypothesis's shortlex) the tape itself.
+struct Key {
+  std::uint64_t acted = 0;
+  std::uint64_t faults = 0;
+  std::uint64_t events = 0;
+  std::size_t size = 0;
+  auto operator<=>(const Key&) const = default;
+};
+
+Key key_of(const Candidate& c, const SeedResult& r) {
+  return Key{r.events, faults_injected(r), c.events, c.choices.size()};
+}
+
+bool simpler(const Key& ka, const Candidate& a, const Key& kb, const Candidate& b) {
+  if (ka != kb) return ka < kb;
   return a.choices < b.choices;
 }
 
@@ -42,13 +54,14 @@ class Shrinker {
   bool consider(Candidate c);
   void keep(const DecisionTape& t, Candidate c, SeedResult r);
   void report(const char* pass);
-  void delete_spans(std::size_t k);
+  void delete_events(std::size_t k);
   void zero_spans();
   void zero_blocks(std::size_t k);
   void lower_choices();
 
   const ShrinkOptions& o_;
   Candidate best_;
+  Key best_key_;
   SeedResult best_run_;
   std::vector<DecisionTape::Span> spans_;
   std::vector<std::uint64_t> bounds_;
@@ -75,6 +88,7 @@ SeedResult Shrinker::run_tape(const Candidate& c, DecisionTape& tape) {
 }
 
 void Shrinker::keep(const DecisionTape& t, Candidate c, SeedResult r) {
+  best_key_ = key_of(c, r);
   best_ = std::move(c);
   best_run_ = std::move(r);
   spans_ = t.spans();
@@ -84,38 +98,36 @@ void Shrinker::keep(const DecisionTape& t, Candidate c, SeedResult r) {
 
 void Shrinker::report(const char* pass) {
   if (!o_.progress) return;
-  o_.progress(ShrinkProgress{runs_, accepted_, best_.events, best_.choices.size(), faults_injected(best_run_), pass});
+  o_.progress(ShrinkProgress{runs_, accepted_, best_key_.acted, best_.choices.size(), best_key_.faults, pass});
 }
 
 // Runs `c`; keeps it when it fails the same check and is simpler than the best so far.
 bool Shrinker::consider(Candidate c) {
-  if (!simpler(c, best_) || stop()) return false;
+  if (c == best_ || stop()) return false;
   DecisionTape t = DecisionTape::replaying(c.choices);
   SeedResult r = run_tape(c, t);
   if (r.passed || failure_check(r.failure) != check_) return false;
   Candidate n{normalized(t), r.events};
-  if (!simpler(n, best_)) return false;
+  if (!simpler(key_of(n, r), n, best_key_, best_)) return false;
   keep(t, std::move(n), std::move(r));
   ++accepted_;
   report(pass_);
   return true;
 }
 
-// Deletes k consecutive actor events (their choices, and k from --ops), from the end.
-void Shrinker::delete_spans(std::size_t k) {
+// Deletes k consecutive events, from the end: their choices, and k from --ops. Later
+// events then read other choices (a jump, often a long one, to a shorter run).
+void Shrinker::delete_events(std::size_t k) {
   pass_ = "delete events";
-  for (std::size_t i = spans_.size(); i-- > 0 && !stop();) {
-    i = std::min(i, spans_.size() - 1);
-    const std::size_t first = i + 1 >= k ? i + 1 - k : 0;
-    const std::size_t count = i - first + 1;
-    if (spans_.empty() || count > best_.events) continue;
+  for (std::size_t end = spans_.size(); end > 0 && !stop();) {
+    const std::size_t first = end >= k ? end - k : 0;
     Candidate c = best_;
     const std::size_t from = std::min(spans_[first].begin, c.choices.size());
-    const std::size_t to = std::min(spans_[i].end, c.choices.size());
+    const std::size_t to = std::min(spans_[end - 1].end, c.choices.size());
     c.choices.erase(c.choices.begin() + static_cast<std::ptrdiff_t>(from), c.choices.begin() + static_cast<std::ptrdiff_t>(to));
-    c.events -= count;
+    c.events -= std::min<std::uint64_t>(c.events, end - first);
     consider(std::move(c));
-    if (spans_.empty()) return;
+    end = std::min(first, spans_.size());
   }
 }
 
@@ -182,8 +194,9 @@ ShrinkResult Shrinker::run() {
   keep(first, Candidate{normalized(first), out.before.events}, out.before);
   for (;;) {
     const Candidate round = best_;
-    for (std::size_t k : {16, 4, 1}) delete_spans(k);
+    for (std::size_t k : {16, 4, 1}) delete_events(k);
     zero_spans();
+    zero_blocks(64);
     zero_blocks(8);
     zero_blocks(1);
     lower_choices();

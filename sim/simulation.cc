@@ -130,7 +130,8 @@ void World::mark(const char* actor, std::uint64_t stream) {
 
 // One actor event, its choices a span of the tape (what a shrinker deletes whole).
 void World::step(const Event& e) {
-  const std::size_t span = opt_.tape != nullptr ? opt_.tape->begin_span(actor_name(static_cast<std::uint8_t>(e.actor))) : 0;
+  DecisionTape* tape = opt_.tape;
+  const std::size_t span = tape != nullptr ? tape->begin_span(actor_name(static_cast<std::uint8_t>(e.actor))) : 0;
   if (e.time_us > clock_.now_us()) clock_.set_us(e.time_us);
   ++result_.events;
   mark(actor_name(static_cast<std::uint8_t>(e.actor)), e.stream);
@@ -142,7 +143,7 @@ void World::step(const Event& e) {
     note("the disk has space again");
   }
   if (hold_left_ > 0 && --hold_left_ == 0 && store_) restart(workload_.coin());
-  if (opt_.tape != nullptr) opt_.tape->end_span(span);
+  if (tape != nullptr) tape->end_span(span);
 }
 
 SeedResult World::run() {

@@ -133,7 +133,8 @@ int shrink_command(const Args& a, const std::string& binary) {
   }
   std::printf("shrunk in %llu runs (%.1fs%s): events %llu -> %llu, faults %llu -> %llu, trace lines %zu -> %zu, choices %zu -> %zu\n",
               static_cast<unsigned long long>(s.runs), seconds(), s.stopped_by_budget ? ", budget reached" : "",
-              static_cast<unsigned long long>(s.before.events), static_cast<unsigned long long>(s.after.events),
+              static_cast<unsigned long long>(s.before.events),
+              static_cast<unsigned long long>(s.after.events),
               static_cast<unsigned long long>(faults_injected(s.before)), static_cast<unsigned long long>(faults_injected(s.after)),
               lines_before, lines_after, given.size(), s.choices.size());
   std::printf("  fails the same way: %s\n  tape:   %s\n  replay: %s --replay %s\n", s.after.failure.c_str(), path.c_str(),

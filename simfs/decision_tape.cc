@@ -26,6 +26,17 @@ std::uint64_t DecisionTape::choose(std::uint64_t n, std::uint64_t drawn) {
   return v;
 }
 
+bool DecisionTape::chance(std::uint32_t ppm, bool drawn) {
+  constexpr std::uint64_t kMillion = 1'000'000;
+  const std::uint64_t yes_from = ppm >= kMillion ? 0 : kMillion - ppm;
+  bool outcome = drawn;
+  if (mode_ == Mode::replaying) outcome = next_replayed(kMillion) >= yes_from;
+  if (mode_ == Mode::bytes) outcome = next_from_bytes(kMillion) >= yes_from;
+  used_.push_back(outcome ? yes_from : 0);
+  bounds_.push_back(kMillion);
+  return outcome;
+}
+
 std::uint64_t DecisionTape::next_replayed(std::uint64_t n) {
   if (cursor_ >= source_.size()) {
     ++overrun_;

@@ -47,6 +47,13 @@ class DecisionTape {
   // seeded PRNG produced (used when recording, ignored otherwise). Returns the choice.
   std::uint64_t choose(std::uint64_t n, std::uint64_t drawn);
 
+  // A chance of ppm in 1,000,000, stored so that 0 is "no": the value kept is 0 for no and
+  // 1,000,000 - ppm (the smallest value meaning yes) for yes, whatever was drawn, so two
+  // tapes with the same outcomes are the same tape. Recording: `drawn` is the outcome the
+  // PRNG gave. Replaying and bytes: yes when the value is at least 1,000,000 - ppm.
+  // REQUIRES: 0 < ppm.
+  bool chance(std::uint32_t ppm, bool drawn);
+
   // Spans: begin_span returns the span's index; end_span closes it at the current choice.
   std::size_t begin_span(std::string label);
   void end_span(std::size_t index);

@@ -7,7 +7,7 @@
 // With a DecisionTape attached (attach()), every draw goes through the tape: recording
 // keeps what the generator drew (the run is unchanged), replaying hands out the tape's
 // values instead. Each draw's tape value is ordered so that 0 is the simplest choice: a
-// chance_ppm draw is stored as 999,999 - d, so 0 means "no".
+// chance_ppm draw is stored as 0 for "no" (DecisionTape::chance).
 #pragma once
 
 #include <cstdint>
@@ -51,9 +51,8 @@ class Prng {
   // True with probability ppm / 1,000,000 (no draw when ppm is 0).
   bool chance_ppm(std::uint32_t ppm) {
     if (ppm == 0) return false;
-    std::uint64_t d = raw_below(1'000'000);
-    if (tape_ != nullptr) d = 999'999 - tape_->choose(1'000'000, 999'999 - d);
-    return d < ppm;
+    const bool drawn = raw_below(1'000'000) < ppm;
+    return tape_ != nullptr ? tape_->chance(ppm, drawn) : drawn;
   }
   bool coin() {
     const std::uint64_t v = raw_u64() >> 63;

@@ -94,3 +94,20 @@ TEST_CASE("spans mark the choices of one event") {
   CHECK(t.spans()[0].end == 3);
   CHECK(t.spans()[0].label == "writer");
 }
+
+TEST_CASE("a chance is stored by its outcome: 0 for no, the smallest yes value for yes") {
+  DecisionTape t = DecisionTape::recording();
+  Prng p(5);
+  p.attach(&t);
+  for (int i = 0; i < 200; ++i) {
+    const bool yes = p.chance_ppm(250'000);
+    CHECK(t.used().back() == (yes ? 750'000u : 0u));
+  }
+  DecisionTape r = DecisionTape::replaying({749'999, 750'000, 0});
+  Prng q(6);
+  q.attach(&r);
+  CHECK_FALSE(q.chance_ppm(250'000));
+  CHECK(q.chance_ppm(250'000));
+  CHECK_FALSE(q.chance_ppm(250'000));
+  CHECK(r.used() == std::vector<std::uint64_t>{0, 750'000, 0});
+}
