@@ -55,6 +55,7 @@ class Shrinker {
   void keep(const DecisionTape& t, Candidate c, SeedResult r);
   void report(const char* pass);
   void delete_events(std::size_t k);
+  void zero_data();
   void zero_spans();
   void zero_blocks(std::size_t k);
   void lower_choices();
@@ -69,6 +70,7 @@ class Shrinker {
   std::uint64_t runs_ = 0;
   std::uint64_t accepted_ = 0;
   bool stopped_ = false;
+  bool final_ = false;
   const char* pass_ = "start";
 };
 
@@ -103,7 +105,7 @@ void Shrinker::report(const char* pass) {
 
 // Runs `c`; keeps it when it fails the same check and is simpler than the best so far.
 bool Shrinker::consider(Candidate c) {
-  if (c == best_ || stop()) return false;
+  if (c == best_ || (!final_ && stop())) return false;
   DecisionTape t = DecisionTape::replaying(c.choices);
   SeedResult r = run_tape(c, t);
   if (r.passed || failure_check(r.failure) != check_) return false;
@@ -129,6 +131,19 @@ void Shrinker::delete_events(std::size_t k) {
     consider(std::move(c));
     end = std::min(first, spans_.size());
   }
+}
+
+// Sets every choice over the whole 64-bit range (payload and garbage bytes) to 0 at once.
+void Shrinker::zero_data() {
+  pass_ = "zero data";
+  Candidate c = best_;
+  bool changed = false;
+  for (std::size_t j = 0; j < c.choices.size(); ++j) {
+    if (bounds_[j] != 0 || c.choices[j] == 0) continue;
+    c.choices[j] = 0;
+    changed = true;
+  }
+  if (changed) consider(std::move(c));
 }
 
 // Sets every choice of one actor event to 0.
@@ -202,6 +217,10 @@ ShrinkResult Shrinker::run() {
     lower_choices();
     if (best_ == round || stop()) break;
   }
+  const bool budget_hit = stop();
+  final_ = true;  // one run past any budget: the same tape with its payloads zeroed is smaller to keep
+  zero_data();
+  stopped_ = budget_hit;
   report("done");
   out.check = check_;
   out.choices = best_.choices;
