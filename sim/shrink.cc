@@ -2,7 +2,6 @@
 #include "sim/shrink.h"
 
 #include <algorithm>
-#include <numeric>
 #include <utility>
 
 #include "sim/tape_file.h"
@@ -232,10 +231,6 @@ ShrinkResult Shrinker::run() {
 }
 
 }  // namespace
-
-std::uint64_t faults_injected(const SeedResult& r) {
-  return std::accumulate(r.faults.begin(), r.faults.end(), std::uint64_t{0});
-}
 
 ShrinkResult shrink(const ShrinkOptions& options) { return Shrinker(options).run(); }
 

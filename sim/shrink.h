@@ -60,9 +60,6 @@ struct ShrinkResult {
   bool stopped_by_budget = false;
 };
 
-// The sum of SeedResult::faults.
-std::uint64_t faults_injected(const SeedResult& r);
-
 ShrinkResult shrink(const ShrinkOptions& options);
 
 }  // namespace cairn::sim

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <numeric>
 #include <optional>
 
 #include <fmt/format.h>
@@ -201,15 +202,6 @@ void World::finish() {
 
 namespace {
 
-// The tape a run replays when it was given values or bytes instead of a tape.
-std::optional<DecisionTape> replay_tape(const SeedOptions& o) {
-  if (o.tape == nullptr && o.replay_values) return DecisionTape::replaying(*o.replay_values);
-  if (o.tape == nullptr && o.replay_bytes) {
-    return DecisionTape::from_bytes(reinterpret_cast<const std::uint8_t*>(o.replay_bytes->data()), o.replay_bytes->size());
-  }
-  return std::nullopt;
-}
-
 // With a tape the swarm is its first choices, then the overrides.
 Swarm draw_swarm(const SeedOptions& o, DecisionTape* tape) {
   if (tape == nullptr) return o.swarm;
@@ -223,19 +215,29 @@ Swarm draw_swarm(const SeedOptions& o, DecisionTape* tape) {
 
 }  // namespace
 
+DecisionTape tape_for(const SeedOptions& o) {
+  if (o.replay_values) return DecisionTape::replaying(*o.replay_values);
+  if (o.replay_bytes) {
+    return DecisionTape::from_bytes(reinterpret_cast<const std::uint8_t*>(o.replay_bytes->data()), o.replay_bytes->size());
+  }
+  return DecisionTape::recording();
+}
+
 Swarm swarm_of(const SeedOptions& options) {
-  std::optional<DecisionTape> own = replay_tape(options);
-  if (own) return draw_swarm(options, &*own);
-  if (options.tape == nullptr) return options.swarm;
-  DecisionTape copy = options.tape->mode() == DecisionTape::Mode::recording ? DecisionTape::recording()
-                                                                             : DecisionTape::replaying(options.tape->used());
-  return draw_swarm(options, &copy);
+  if (!options.replay_values && !options.replay_bytes) return options.swarm;
+  DecisionTape tape = tape_for(options);
+  return draw_swarm(options, &tape);
+}
+
+std::uint64_t faults_injected(const SeedResult& r) {
+  return std::accumulate(r.faults.begin(), r.faults.end(), std::uint64_t{0});
 }
 
 SeedResult run_seed(const SeedOptions& options) {
   t_property_failure.clear();
   SeedOptions o = options;
-  std::optional<DecisionTape> own = replay_tape(o);
+  std::optional<DecisionTape> own;
+  if (o.tape == nullptr && (o.replay_values || o.replay_bytes)) own = tape_for(o);
   if (own) o.tape = &*own;
   o.swarm = draw_swarm(o, o.tape);
   auto world = std::make_unique<World>(o);

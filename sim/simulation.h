@@ -66,8 +66,14 @@ struct SeedResult {
 };
 
 SeedResult run_seed(const SeedOptions& options);
-// The swarm a run of `options` uses (with a tape or replayed values: the one they draw).
+// The swarm a run of `options` uses: with replayed values or bytes, the one they draw
+// (a caller's own tape is not read: its swarm is options.swarm when it records).
 Swarm swarm_of(const SeedOptions& options);
+// The tape a run of `options` draws through: replaying its values, reading its bytes, or
+// (with neither) recording.
+DecisionTape tape_for(const SeedOptions& options);
+// Faults injected in a run: the sum of SeedResult::faults.
+std::uint64_t faults_injected(const SeedResult& r);
 
 // Routes property failures (ALWAYS, NEVER, UNREACHABLE) to the seed running on the
 // calling thread, which then fails. Call once at start-up.

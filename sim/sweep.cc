@@ -21,6 +21,7 @@
 #include "properties/properties.h"
 #include "sim/cli.h"
 #include "sim/report.h"
+#include "sim/tape_file.h"
 #include "sim/trace_events.h"
 #include "sim/trace_page.h"
 
@@ -37,10 +38,8 @@ extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
 // Writes `text` to `path`; "" or the path and the reason it failed.
 std::string write_report(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << text;
-  if (out) out.close();
-  return out ? std::string() : fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  const std::string err = write_whole_file(path, text);
+  return err.empty() ? err : "cannot write " + err;
 }
 
 double seconds_since(WallClock::time_point start) {
@@ -49,8 +48,8 @@ double seconds_since(WallClock::time_point start) {
 
 // Runs the seed in a second process and returns its digest (0 when it could not run).
 std::uint64_t digest_in_child(std::uint64_t seed, const Args& a, const std::string& trace_file) {
-  std::string cmd = a.replay.empty() ? fmt::format("/proc/{}/exe --seed {} --print-digest", ::getpid(), seed)  // allowed: locating our own binary
-                                     : fmt::format("/proc/{}/exe --print-digest", ::getpid());
+  std::string cmd = fmt::format("/proc/{}/exe --print-digest", ::getpid());  // allowed: locating our own binary
+  if (a.replay.empty()) cmd += fmt::format(" --seed {}", seed);  // a tape names its own seed
   for (const std::string& f : replay_flags(a)) cmd += " " + f;
   if (!trace_file.empty()) cmd += " --trace-out " + trace_file;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -88,7 +87,7 @@ void print_summary(const std::vector<SeedResult>& ran, const Args& a, double wal
   for (const SeedResult& r : ran) {
     events += r.events;
     crashes += r.crashes;
-    for (auto f : r.faults) faults += f;
+    faults += faults_injected(r);
   }
   if (ran.size() == 1) {
     std::printf("seed %llu: digest %016llx, %llu events, %llu crashes, %llu faults injected, %llu records acknowledged\n",

@@ -27,11 +27,7 @@ using WallClock = std::chrono::steady_clock;  // allowed: the shrink budget and 
 SeedResult run_with_tape(const Args& a, std::vector<std::uint64_t>& choices) {
   std::string error;
   SeedOptions o = options_for(a.seed, a, error);
-  DecisionTape tape = DecisionTape::recording();
-  if (a.replay_values) tape = DecisionTape::replaying(*a.replay_values);
-  if (a.replay_bytes) {
-    tape = DecisionTape::from_bytes(reinterpret_cast<const std::uint8_t*>(a.replay_bytes->data()), a.replay_bytes->size());
-  }
+  DecisionTape tape = tape_for(o);
   o.tape = &tape;
   SeedResult r = run_seed(o);
   choices = tape.used();
@@ -52,7 +48,8 @@ TapeFile tape_of(const Args& a, std::vector<std::uint64_t> choices, std::uint64_
 }
 
 std::string made_by(const Args& a, const std::string& binary) {
-  return "made from: " + replay_line(binary, a.seed, a).substr(0, replay_line(binary, a.seed, a).find("   #"));
+  const std::string line = replay_line(binary, a.seed, a);
+  return "made from: " + line.substr(0, line.find("   #"));
 }
 
 // Trace lines of one run of a tape (what a person reads).

@@ -130,7 +130,7 @@ std::vector<TraceEvent> trace_events(const SeedResult& r) {
     TraceEvent e = out.empty() ? TraceEvent{} : out.back();
     e.index = out.size();
     e.kind = "failure";
-    e.op = e.file = e.result = "";
+    e.op = e.file = "";
     e.has_range = false;
     e.result = r.failure;
     e.text = "FAILURE " + r.failure;

@@ -166,10 +166,13 @@ std::string script_safe(std::string json) {
 }  // namespace
 
 std::string trace_page(const std::vector<TraceEvent>& events, const PageInfo& info) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const TraceEvent& e : events) list.push_back(nlohmann::json::parse(trace_event_json(e)));
-  const nlohmann::json run = {{"title", info.title}, {"replay", info.replay}, {"failure", info.failure}, {"events", list}};
-  return std::string(kHead) + script_safe(run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + kScript;
+  const nlohmann::json head = {{"title", info.title}, {"replay", info.replay}, {"failure", info.failure}};
+  std::string run = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  run.pop_back();  // the closing brace: the events (each already JSON) follow
+  run += ",\"events\":[";
+  for (std::size_t i = 0; i < events.size(); ++i) run += (i == 0 ? "" : ",") + trace_event_json(events[i]);
+  run += "]}";
+  return std::string(kHead) + script_safe(std::move(run)) + kScript;
 }
 
 }  // namespace cairn::sim

@@ -41,8 +41,6 @@ class DecisionTape {
   static DecisionTape replaying(std::vector<std::uint64_t> values);
   static DecisionTape from_bytes(const std::uint8_t* data, std::size_t size);
 
-  Mode mode() const { return mode_; }
-
   // One choice in [0, n), or the whole 64-bit range when n == 0. `drawn` is the value the
   // seeded PRNG produced (used when recording, ignored otherwise). Returns the choice.
   std::uint64_t choose(std::uint64_t n, std::uint64_t drawn);
