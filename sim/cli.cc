@@ -10,6 +10,9 @@
 #include "core/canary.h"
 #include "core/cli/numbers.h"
 #include "sim/tape_file.h"
+#if defined(CAIRN_WITH_ENGINES)
+#include "engines/registry.h"
+#endif
 
 #ifndef CAIRN_GIT_COMMIT
 #define CAIRN_GIT_COMMIT "unknown"
@@ -79,6 +82,9 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--shrink-runs", a.shrink_runs, "runs --shrink may take (0: no limit; deterministic)")->check(kSeedNumber);
   app.add_option("--trace-json", a.trace_json, "write the trace as JSON lines, one object per event (a folder on a sweep)");
   app.add_option("--html", a.html, "write a self-contained HTML timeline of the run (a folder on a sweep)");
+  app.add_option("--engine", a.engine, "the engine under test: cairn (default: the full world) or one of --list-engines");
+  app.add_flag("--list-engines", a.list_engines, "list the engine configurations --engine takes");
+  app.add_flag("--expect-loss", a.expect_loss, "with --engine: pass only if some seed loses acknowledged data");
   app.set_version_flag("--version", std::string("cairn-sim commit ") + CAIRN_GIT_COMMIT);
 }
 
@@ -169,6 +175,24 @@ int load_replay(const CLI::App& app, Args& a) {
   return -1;
 }
 
+// --engine NAME (not cairn): a known configuration, and only the options its runs use.
+int check_engine(const CLI::App& app, Args& a) {
+  if (a.engine == "cairn") {
+    return a.expect_loss ? usage("--expect-loss goes with --engine NAME (a configuration that may lose data)") : -1;
+  }
+#if defined(CAIRN_WITH_ENGINES)
+  if (engines::find(a.engine) == nullptr) return usage("unknown engine '" + a.engine + "' (see --list-engines)");
+#else
+  return usage("this build runs only cairn's own engine; --engine " + a.engine + " is in cairn-sim");
+#endif
+  for (const char* name : {"--set", "--canary", "--replay", "--tape-out", "--shrink", "--trace-json", "--html",
+                           "--junit", "--properties-out", "--pin"}) {
+    if (app.count(name) > 0) return usage(std::string(name) + " applies to cairn's own engine, not --engine " + a.engine);
+  }
+  if (app.count("--ops") == 0) a.ops = kEngineEvents;
+  return -1;
+}
+
 }  // namespace
 
 int parse(int argc, char** argv, Args& a) {
@@ -180,6 +204,8 @@ int parse(int argc, char** argv, Args& a) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   a.seed_given = app.count("--seed") > 0;
+  if (a.list_engines) return -1;
+  if (const int rc = check_engine(app, a); rc >= 0) return rc;
   if (!a.replay.empty()) {
     const int rc = load_replay(app, a);
     if (rc >= 0) return rc;
@@ -198,6 +224,7 @@ int parse(int argc, char** argv, Args& a) {
   if (rc >= 0) return rc;
   rc = check_outputs(a);
   if (rc >= 0) return rc;
+  if (a.engine != "cairn") return -1;
   std::string error;
   (void)options_for(a.lo, a, error);
   return error.empty() ? -1 : usage(error);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,6 +12,9 @@
 #include "sim/simulation.h"
 
 namespace cairn::sim::cli {
+
+// Workload events per seed of --engine NAME when --ops is not given.
+inline constexpr std::uint64_t kEngineEvents = 120;
 
 struct Args {
   std::uint64_t seed = 0;
@@ -47,6 +51,11 @@ struct Args {
   std::uint64_t shrink_runs = 0;  // 0: no limit
   std::string trace_json;         // one JSON object per trace event (a folder on a sweep)
   std::string html;               // one self-contained page (a folder on a sweep)
+  // --engine NAME: run another engine (engines/registry.h) through the system-under-test
+  // harness; "cairn" (the default) is the full simulated world of cairn's store.
+  std::string engine = "cairn";
+  bool list_engines = false;
+  bool expect_loss = false;  // --engine: pass only if some seed loses acknowledged data
   double progress_every_s = 30;  // a progress line this often when stderr is not a terminal (0: none)
   // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
   std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;
@@ -70,6 +79,16 @@ std::string pinned_line(const std::string& binary, std::uint64_t seed, const Arg
 
 // Runs every seed of the run on a.jobs threads (progress on a terminal), in seed order.
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds);
+// The same for any runner: run_index(i) runs seed a.seed_at(i) and says whether it passed
+// (called on a.jobs threads at once). Honours --time-budget, --stop-on-failure and the stop
+// signals. Returns the indices that ran, in order.
+std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
+                                         const std::function<bool(std::uint64_t)>& run_index);
+// --engine NAME (sim/engine_cli.cc): the seeds run on another engine through the
+// system-under-test harness (sut/run.h). Returns the exit status.
+int engine_command(const Args& a, const std::string& binary);
+// --list-engines: every engine configuration --engine takes.
+int list_engines();
 // Writes a seed's trace, a line each, to `path`. "" or the path and the reason it failed.
 std::string write_trace_file(const std::string& path, const std::vector<std::string>& lines);
 

@@ -10,6 +10,9 @@
 //   cairn-sim --seed N --shrink [--tape-out F]   the smallest tape that fails the same check
 //   cairn-sim --replay FILE                      a decision tape (or an engine fuzzer's input)
 //   cairn-sim ... --trace-json F --html F        the trace as JSON lines / a page to look at
+//   cairn-sim --engine NAME --seeds A..B         another engine (SQLite, LevelDB, ...) through
+//                                                the system-under-test harness (sut/)
+//   cairn-sim --list-engines                     the configurations --engine takes
 //   cairn-sim-canary --canary NAME ...           the same, with one planted bug switched on
 //   cairn-sim-canary --list-canaries             the planted bugs (canaries, mutation set)
 //
@@ -95,7 +98,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.list_canaries) return list_canaries();
+  if (a.list_engines) return cli::list_engines();
   install_property_handler();
+  if (a.engine != "cairn") {
+    cli::install_stop_signals();
+    return cli::engine_command(a, argv[0]);
+  }
   if (a.print_digest) return print_digest(a);
   if (a.pin) {  // arguments for corpus/sim-regressions.txt
     for (std::uint64_t i = 0; i < a.total; ++i) {

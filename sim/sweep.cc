@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -192,9 +194,10 @@ std::string check_output_dir(const std::string& path) {
   return err;
 }
 
-std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
-  std::vector<std::pair<std::uint64_t, SeedResult>> finished_results;  // (index, result)
-  std::mutex results_mutex;
+std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
+                                         const std::function<bool(std::uint64_t)>& run_index) {
+  std::vector<std::uint64_t> done;
+  std::mutex done_mutex;
   std::atomic<std::uint64_t> next{0}, finished{0}, failed{0};
   std::atomic<bool> stop{false};
   std::atomic<unsigned> running{a.jobs};
@@ -205,15 +208,13 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
       if (a.time_budget_s > 0 && seconds_since(start) > a.time_budget_s) break;
       const std::uint64_t i = next.fetch_add(1);
       if (i >= a.total) break;
-      std::string err;
-      SeedResult r = run_seed(options_for(a.seed_at(i), a, err));
-      if (!r.passed) {
+      if (!run_index(i)) {
         failed.fetch_add(1);
         if (a.stop_on_failure) stop = true;
       }
       {
-        std::lock_guard lock(results_mutex);
-        finished_results.emplace_back(i, std::move(r));
+        std::lock_guard lock(done_mutex);
+        done.push_back(i);
       }
       finished.fetch_add(1);
     }
@@ -237,9 +238,23 @@ std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   for (std::thread& t : threads) t.join();
   if (tty) std::fprintf(stderr, "\r\033[K");
   wall_seconds = seconds_since(start);
-  std::sort(finished_results.begin(), finished_results.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::sort(done.begin(), done.end());
+  return done;
+}
+
+std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
+  std::map<std::uint64_t, SeedResult> results;  // by index: only the seeds that ran
+  std::mutex results_mutex;
+  (void)for_each_seed(a, wall_seconds, [&](std::uint64_t i) {
+    std::string err;
+    SeedResult r = run_seed(options_for(a.seed_at(i), a, err));
+    const bool passed = r.passed;
+    std::lock_guard lock(results_mutex);
+    results.emplace(i, std::move(r));
+    return passed;
+  });
   std::vector<SeedResult> ran;
-  for (auto& [i, r] : finished_results) ran.push_back(std::move(r));
+  for (auto& [i, r] : results) ran.push_back(std::move(r));
   return ran;
 }
 

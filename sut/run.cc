@@ -1,0 +1,247 @@
+#include "sut/run.h"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "sut/kv_model.h"
+#include "sut/process_fs.h"
+
+namespace cairn::sut {
+
+namespace {
+
+constexpr const char* kDir = "/db";
+constexpr int kOpenAttempts = 4;
+
+// What one workload event does, by share of events (per mille; the shares add to 1000).
+enum class Action { commit, commit_power_off, power_loss, kill, clean_close };
+struct ActionShare {
+  Action action;
+  std::uint64_t per_mille;
+};
+constexpr ActionShare kActions[] = {
+    {Action::commit, 800},     {Action::commit_power_off, 100}, {Action::power_loss, 60},
+    {Action::kill, 20},        {Action::clean_close, 20},
+};
+
+// A swarm over the engine's fault families: each enabled one stays on with chance 3/4.
+struct FamilySwitch {
+  bool fs::SimConfig::*on;
+  const char* name;
+};
+constexpr FamilySwitch kFamilies[] = {
+    {&fs::SimConfig::lost_writes, "lost_write"},     {&fs::SimConfig::torn_writes, "torn_write"},
+    {&fs::SimConfig::extension_garbage, "extension_garbage"}, {&fs::SimConfig::dir_reverts, "dir_revert"},
+    {&fs::SimConfig::fsync_failures, "fsync_failure"},        {&fs::SimConfig::write_errors, "write_error"},
+    {&fs::SimConfig::read_errors, "read_error"},              {&fs::SimConfig::misdirected_writes, "misdirected_write"},
+};
+
+fs::SimConfig swarm(const Engine& engine, Prng& rng, std::string& families) {
+  fs::SimConfig c = engine.faults();
+  for (const FamilySwitch& f : kFamilies) {
+    if (!(c.*f.on)) continue;
+    c.*f.on = rng.below(4) != 0;
+    if (c.*f.on) families += families.empty() ? f.name : fmt::format(",{}", f.name);
+  }
+  return c;
+}
+
+class Run {
+ public:
+  Run(Engine& engine, const EngineSeedOptions& o)
+      : engine_(engine), opt_(o), workload_(o.seed), faults_rng_(workload_.fork()),
+        fs_(swarm(engine, workload_, result_.families), faults_rng_, &clock_) {
+    fs_.set_trace(o.trace);
+    result_.seed = o.seed;
+  }
+
+  EngineSeedResult run() {
+    note(fmt::format("seed {} families [{}]", opt_.seed, result_.families));
+    // The engine's directory exists and is durable before any fault: the engine's own
+    // first open is the first thing under test.
+    const fs::SimConfig with_faults = fs_.config();
+    fs_.mutable_config() = fs::SimConfig{};
+    const bool made = fs_.mkdir(kDir).ok() && fs_.sync_dir("/").ok();
+    fs_.mutable_config() = with_faults;
+    if (made) reopen();
+    else fail("could not create " + std::string(kDir));
+    for (std::uint64_t e = 1; e <= opt_.events && result_.passed; ++e) {
+      result_.events = e;
+      event();
+    }
+    if (result_.passed) restart(true);  // the last power loss: what was acknowledged must be there
+    if (result_.passed) close_and_reopen();
+    session_.reset();
+    return finish();
+  }
+
+ private:
+  void note(const std::string& line) { fs_.note("sut: " + line); }
+  void fail(std::string why) {
+    if (!result_.passed) return;
+    result_.passed = false;
+    result_.failure = std::move(why);
+    note("FAIL " + result_.failure);
+  }
+
+  Action draw_action() {
+    std::uint64_t roll = workload_.below(1000);
+    for (const ActionShare& a : kActions) {
+      if (roll < a.per_mille) return a.action;
+      roll -= a.per_mille;
+    }
+    return Action::commit;
+  }
+
+  void event() {
+    switch (draw_action()) {
+      case Action::commit: commit(false); break;
+      case Action::commit_power_off: commit(true); break;
+      case Action::power_loss: restart(true); break;
+      case Action::kill: restart(false); break;
+      case Action::clean_close: close_and_reopen(); break;
+    }
+    if (session_ && result_.passed) {
+      session_->run_background();
+      if (fs_.powered_off()) restart(true);
+    }
+    fs_.disarm_power_off();
+  }
+
+  void commit(bool power_off) {
+    const Commit c = engine_.draw(workload_, model_.attempted() + 1);
+    if (power_off) fs_.arm_power_off(workload_.range(1, 30));
+    model_.attempt(c);
+    const Status st = session_->commit(c);
+    note(fmt::format("commit {} ({} puts): {}", c.number, c.puts.size(), st.ok() ? "acknowledged" : st.error().to_string()));
+    if (st.ok()) {
+      model_.acknowledge();
+      return;
+    }
+    // Fail-stop: the process dies; the machine too when the power is off, after a failed
+    // fsync (Linux marked the unwritten pages clean: no later process can tell which bytes
+    // it reads are on disk, so only a reboot makes a fair test), or on a coin.
+    restart(reboot_due() || workload_.coin());
+  }
+
+  // The process dies (and with power_loss the machine loses power), then a new one opens.
+  void restart(bool power_loss) {
+    if (process_) process_->kill();
+    session_.reset();
+    process_.reset();
+    if (power_loss) {
+      lose_power("power loss");
+    } else {
+      ++result_.kills;
+      note("process killed");
+    }
+    reopen();
+  }
+
+  void close_and_reopen() {
+    const Status st = session_->close();
+    note(fmt::format("clean close: {}", st.ok() ? "ok" : st.error().to_string()));
+    if (st.ok() && !fs_.powered_off()) {
+      session_.reset();
+      process_.reset();
+      reopen(true);  // a clean close keeps everything it accepted (not durable: only closed)
+      return;
+    }
+    restart(reboot_due());
+  }
+
+  // The power is off, or an fsync failed since the last power loss.
+  bool reboot_due() const {
+    return fs_.powered_off() || fs_.fault_count(fs::FaultFamily::fsync_failure) > fsync_failures_seen_;
+  }
+  void lose_power(const char* what) {
+    fsync_failures_seen_ = fs_.fault_count(fs::FaultFamily::fsync_failure);
+    fs_.crash();
+    ++result_.crashes;
+    note(what);
+  }
+
+  void reopen(bool after_clean_close = false);
+  bool open_once(bool& retry, bool everything);
+  EngineSeedResult finish();
+
+  Engine& engine_;
+  EngineSeedOptions opt_;
+  EngineSeedResult result_;
+  Prng workload_;
+  Prng faults_rng_;
+  ManualClock clock_;
+  fs::SimFileSystem fs_;
+  KvModel model_;
+  std::unique_ptr<ProcessFileSystem> process_;
+  std::unique_ptr<Session> session_;
+  std::string last_open_error_;
+  std::uint64_t fsync_failures_seen_ = 0;  // fsync failures before the last power loss
+};
+
+void Run::reopen(bool after_clean_close) {
+  // Sometimes the power goes again inside recovery.
+  if (workload_.below(10) == 0) fs_.arm_power_off(workload_.range(1, 20));
+  for (int attempt = 1; attempt <= kOpenAttempts && result_.passed; ++attempt) {
+    bool retry = false;
+    if (open_once(retry, after_clean_close && attempt == 1) || !retry) break;
+    if (attempt == kOpenAttempts)
+      fail(fmt::format("the engine did not open in {} attempts: {}", kOpenAttempts, last_open_error_));
+  }
+  fs_.disarm_power_off();
+}
+
+// One process's open, read-back and check. True when open; `retry` when the open failed
+// for a fault (power lost inside recovery, an injected error) and a new process may retry.
+bool Run::open_once(bool& retry, bool everything) {
+  process_ = std::make_unique<ProcessFileSystem>(fs_);
+  Environment env{*process_, clock_, [this](std::uint64_t us) { clock_.advance_us(us); }, workload_, kDir};
+  ++result_.opens;
+  auto opened = engine_.open(env);
+  Result<KvModel::State> held = opened.ok() ? opened.value()->read_all() : Result<KvModel::State>(opened.error());
+  if (!held.ok()) {
+    last_open_error_ = held.error().to_string();
+    note("open: " + last_open_error_);
+    if (held.error().code == Errc::corruption) {  // what it acknowledged is not readable: lost
+      result_.lost_acknowledged = true;
+      fail("the engine reports its data corrupt after recovery: " + last_open_error_);
+      return false;
+    }
+    retry = true;
+    process_->kill();
+    if (opened.ok()) opened.value().reset();
+    process_.reset();
+    if (reboot_due()) lose_power("power loss in recovery");
+    return false;
+  }
+  session_ = std::move(opened).value();
+  const std::string why = model_.recovered(held.value(), everything);
+  note(fmt::format("open: {} keys, the state after commit {} (acknowledged {}, attempted {})", held->size(),
+                   model_.observed(), model_.acknowledged(), model_.attempted()));
+  if (!why.empty()) {
+    result_.lost_acknowledged = true;
+    fail(why);
+  }
+  return true;
+}
+
+EngineSeedResult Run::finish() {
+  result_.commits_attempted = model_.attempted();
+  result_.commits_acknowledged = model_.acknowledged();
+  result_.digest = fs_.trace_digest();
+  result_.fs_ops = fs_.ops();
+  result_.sim_time_us = clock_.now_us();
+  for (int f = 0; f < fs::kFaultFamilyCount; ++f)
+    result_.faults[static_cast<std::size_t>(f)] = fs_.fault_count(static_cast<fs::FaultFamily>(f));
+  if (opt_.trace) result_.trace = fs_.trace();
+  return result_;
+}
+
+}  // namespace
+
+EngineSeedResult run_engine_seed(Engine& engine, const EngineSeedOptions& options) {
+  return Run(engine, options).run();
+}
+
+}  // namespace cairn::sut

@@ -1,0 +1,44 @@
+// One seed of an engine under the simulator: the engine's processes on one SimFileSystem,
+// a seeded workload of commits, power loss (between commits and at a drawn filesystem
+// operation inside one, also inside recovery), process kills, fail-stop after every
+// error, clean closes, and after every open the model's check of what survived
+// (sut/kv_model.h). Same engine, seed and build: same trace digest.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sut/engine.h"
+
+namespace cairn::sut {
+
+struct EngineSeedOptions {
+  std::uint64_t seed = 0;
+  std::uint64_t events = 120;  // workload events (commits, crashes, kills, closes)
+  bool trace = false;          // keep the readable trace
+};
+
+struct EngineSeedResult {
+  std::uint64_t seed = 0;
+  bool passed = true;
+  std::string failure;              // first failure ("" when passed)
+  bool lost_acknowledged = false;   // the failure is acknowledged data the engine lost
+  std::uint64_t digest = 0;         // SimFileSystem's trace digest
+  std::uint64_t events = 0;
+  std::uint64_t commits_attempted = 0;
+  std::uint64_t commits_acknowledged = 0;
+  std::uint64_t crashes = 0;        // power losses
+  std::uint64_t kills = 0;          // process deaths without power loss (also fail-stops)
+  std::uint64_t opens = 0;
+  std::uint64_t fs_ops = 0;
+  std::uint64_t sim_time_us = 0;
+  std::string families;             // the fault families this seed enabled, comma-separated
+  std::array<std::uint64_t, fs::kFaultFamilyCount> faults{};
+  std::vector<std::string> trace;   // when EngineSeedOptions::trace
+};
+
+EngineSeedResult run_engine_seed(Engine& engine, const EngineSeedOptions& options);
+
+}  // namespace cairn::sut
