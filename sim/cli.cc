@@ -85,6 +85,8 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--engine", a.engine, "the engine under test: cairn (default: the full world) or one of --list-engines");
   app.add_flag("--list-engines", a.list_engines, "list the engine configurations --engine takes");
   app.add_flag("--expect-loss", a.expect_loss, "with --engine: pass only if some seed loses acknowledged data");
+  app.add_flag("--posix-fs", a.posix_fs,
+               "with --engine: only what POSIX promises (directory entries reverted one by one unless synced, stale extensions)");
   app.set_version_flag("--version", std::string("cairn-sim commit ") + CAIRN_GIT_COMMIT);
 }
 
@@ -178,7 +180,7 @@ int load_replay(const CLI::App& app, Args& a) {
 // --engine NAME (not cairn): a known configuration, and only the options its runs use.
 int check_engine(const CLI::App& app, Args& a) {
   if (a.engine == "cairn") {
-    return a.expect_loss ? usage("--expect-loss goes with --engine NAME (a configuration that may lose data)") : -1;
+    return a.expect_loss || a.posix_fs ? usage("--expect-loss and --posix-fs go with --engine NAME") : -1;
   }
 #if defined(CAIRN_WITH_ENGINES)
   if (engines::find(a.engine) == nullptr) return usage("unknown engine '" + a.engine + "' (see --list-engines)");

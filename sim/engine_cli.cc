@@ -27,6 +27,7 @@ namespace {
 std::string engine_replay(const std::string& binary, std::uint64_t seed, const Args& a) {
   std::string line = fmt::format("{} --engine {} --seed {}", binary, a.engine, seed);
   if (a.ops != kEngineEvents) line += fmt::format(" --ops {}", a.ops);
+  if (a.posix_fs) line += " --posix-fs";
   return line + "   # commit " CAIRN_GIT_COMMIT "; add --trace for the event trace";
 }
 
@@ -56,7 +57,7 @@ std::string result_json(const sut::EngineSeedResult& r, const std::string& engin
 
 sut::EngineSeedResult run_one(const engines::EngineInfo& info, std::uint64_t seed, const Args& a, bool trace) {
   const auto engine = info.make();
-  return sut::run_engine_seed(*engine, sut::EngineSeedOptions{seed, a.ops, trace});
+  return sut::run_engine_seed(*engine, sut::EngineSeedOptions{seed, a.ops, trace, a.posix_fs});
 }
 
 // The trace of a single seed (--trace, --trace-out FILE) or of each failing seed of a
@@ -141,9 +142,10 @@ int list_engines() {
 
 int engine_command(const Args& a, const std::string& binary) {
   const engines::EngineInfo& info = *engines::find(a.engine);
-  std::printf("cairn-sim commit %s engine %s (%s; %s): %llu seeds (%llu..%llu), %llu events each, %u jobs\n",
+  std::printf("cairn-sim commit %s engine %s (%s; %s%s): %llu seeds (%llu..%llu), %llu events each, %u jobs\n",
               CAIRN_GIT_COMMIT, info.name.c_str(), info.description.c_str(),
               info.durable ? "promises acknowledged commits survive" : "does not promise durability",
+              a.posix_fs ? "; a filesystem that keeps only what POSIX promises" : "",
               static_cast<unsigned long long>(a.total), static_cast<unsigned long long>(a.lo),
               static_cast<unsigned long long>(a.hi), static_cast<unsigned long long>(a.ops), a.jobs);
   std::fflush(stdout);

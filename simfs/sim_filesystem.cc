@@ -383,6 +383,10 @@ class SimFile final : public File {
     }
     for (const PendingOp& op : node.pending) apply_op(node.durable, op);
     node.pending.clear();
+    if (cfg.fsync_commits_metadata) {
+      for (const DirOp& op : fs_.impl_->dir_pending) fs_.impl_->apply_dir_op(op);
+      fs_.impl_->dir_pending.clear();
+    }
     fs_.trace("sync {}", path_);
     return {};
   }
@@ -721,8 +725,10 @@ void SimFileSystem::disarm_power_off() { power_off_at_ = 0; }
 void SimFileSystem::crash() {
   Impl& im = *impl_;
   trace("CRASH at op {}", ops_);
+  bool cut = false;  // ordered_dir_reverts: an earlier operation reverted
   for (const DirOp& op : im.dir_pending) {
-    if (config_.dir_reverts && prng_.chance_ppm(config_.dir_revert_ppm)) {
+    if (cut || (config_.dir_reverts && prng_.chance_ppm(config_.dir_revert_ppm))) {
+      cut = config_.ordered_dir_reverts;
       static const char* names[] = {"create", "mkdir", "unlink", "rename", "rmdir"};
       log_fault(FaultFamily::dir_revert, op.path, 0, 0,
                 std::string("reverted ") + names[static_cast<int>(op.kind)] +

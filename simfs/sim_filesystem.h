@@ -63,6 +63,15 @@ struct SimConfig {
   std::uint32_t extension_garbage_ppm = 500'000;
   bool dir_reverts = false;          // pending directory operations may revert at a crash
   std::uint32_t dir_revert_ppm = 500'000;
+  // Reverts keep a prefix of the pending directory operations, in the order they were
+  // made (a journaling filesystem commits metadata in order: ext4, xfs): once one reverts,
+  // every later one does. Off: each reverts independently (what POSIX allows).
+  bool ordered_dir_reverts = false;
+  // A successful sync() of any file also makes every pending directory operation durable
+  // (ext4 and xfs commit the whole metadata journal on fsync). Off: only sync_dir of the
+  // parent does (all POSIX promises: fsync(2), "an explicit fsync() on a file descriptor
+  // for the directory is also needed").
+  bool fsync_commits_metadata = false;
   bool read_errors = false;
   std::uint32_t read_error_ppm = 2'000;
   std::uint32_t read_error_sticky_ppm = 300'000;  // share of read errors that stick

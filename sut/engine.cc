@@ -8,8 +8,13 @@ fs::SimConfig Engine::faults() const {
   fs::SimConfig c;
   c.lost_writes = true;
   c.torn_writes = true;
-  c.extension_garbage = true;
   c.dir_reverts = true;
+  // The journaling filesystems these engines run on (ext4 data=ordered, xfs): directory
+  // operations reach the disk in order, any fsync commits all of them, and a file's size
+  // reaches the disk only after its data (no zeroed or stale extension after a crash).
+  // EngineSeedOptions::posix_fs takes all three away.
+  c.ordered_dir_reverts = true;
+  c.fsync_commits_metadata = true;
   c.fsync_failures = true;
   c.write_errors = true;
   c.latency_min_us = 5;

@@ -21,7 +21,8 @@
 
 namespace cairn::sut {
 
-// What the harness hands an engine for one process lifetime (open until crash or close).
+// What the harness hands an engine for one process lifetime (open until crash or close);
+// it outlives the Session opened with it.
 struct Environment {
   fs::FileSystem& fs;                          // every byte goes through it (a SimFileSystem)
   Clock& clock;                                // simulated time, microseconds
@@ -63,8 +64,9 @@ class Engine {
   // first open). Errors: whatever the engine reports; the harness restarts and retries
   // (power lost inside recovery) a few times before it calls the seed failed.
   virtual Result<std::unique_ptr<Session>> open(Environment& env) = 0;
-  // The fault families that apply (their rates). Default: lost, torn and extended unsynced
-  // writes, reverted directory entries, fsync failures and write errors (EIO, ENOSPC):
+  // The fault families that apply (their rates). Default: lost and torn unsynced writes,
+  // reverted directory entries (in order, committed by any fsync: a journaling
+  // filesystem), fsync failures and write errors (EIO, ENOSPC):
   // faults after which a correct engine loses nothing it acknowledged. Damage to synced
   // data (bit flips, misdirected writes) is left to engine-specific checks. The harness
   // turns each enabled family off for some seeds (swarm testing).

@@ -37,8 +37,12 @@ constexpr FamilySwitch kFamilies[] = {
     {&fs::SimConfig::read_errors, "read_error"},              {&fs::SimConfig::misdirected_writes, "misdirected_write"},
 };
 
-fs::SimConfig swarm(const Engine& engine, Prng& rng, std::string& families) {
+fs::SimConfig swarm(const Engine& engine, const EngineSeedOptions& o, Prng& rng, std::string& families) {
   fs::SimConfig c = engine.faults();
+  if (o.posix_fs) {
+    c.ordered_dir_reverts = c.fsync_commits_metadata = false;
+    c.extension_garbage = c.lost_writes || c.torn_writes;
+  }
   for (const FamilySwitch& f : kFamilies) {
     if (!(c.*f.on)) continue;
     c.*f.on = rng.below(4) != 0;
@@ -51,7 +55,7 @@ class Run {
  public:
   Run(Engine& engine, const EngineSeedOptions& o)
       : engine_(engine), opt_(o), workload_(o.seed), faults_rng_(workload_.fork()),
-        fs_(swarm(engine, workload_, result_.families), faults_rng_, &clock_) {
+        fs_(swarm(engine, o, workload_, result_.families), faults_rng_, &clock_) {
     fs_.set_trace(o.trace);
     result_.seed = o.seed;
   }
@@ -175,6 +179,7 @@ class Run {
   fs::SimFileSystem fs_;
   KvModel model_;
   std::unique_ptr<ProcessFileSystem> process_;
+  std::unique_ptr<Environment> environment_;  // the process's: outlives its session
   std::unique_ptr<Session> session_;
   std::string last_open_error_;
   std::uint64_t fsync_failures_seen_ = 0;  // fsync failures before the last power loss
@@ -183,12 +188,19 @@ class Run {
 void Run::reopen(bool after_clean_close) {
   // Sometimes the power goes again inside recovery.
   if (workload_.below(10) == 0) fs_.arm_power_off(workload_.range(1, 20));
+  const fs::SimConfig with_faults = fs_.config();
   for (int attempt = 1; attempt <= kOpenAttempts && result_.passed; ++attempt) {
+    if (attempt == kOpenAttempts) {  // the last try on a healthy disk: errors are the engine's
+      fs_.mutable_config().write_errors = fs_.mutable_config().fsync_failures = false;
+      fs_.disarm_power_off();
+    }
     bool retry = false;
     if (open_once(retry, after_clean_close && attempt == 1) || !retry) break;
     if (attempt == kOpenAttempts)
-      fail(fmt::format("the engine did not open in {} attempts: {}", kOpenAttempts, last_open_error_));
+      fail(fmt::format("the engine did not open in {} attempts, the last without injected errors: {}", kOpenAttempts,
+                       last_open_error_));
   }
+  fs_.mutable_config() = with_faults;
   fs_.disarm_power_off();
 }
 
@@ -196,9 +208,10 @@ void Run::reopen(bool after_clean_close) {
 // for a fault (power lost inside recovery, an injected error) and a new process may retry.
 bool Run::open_once(bool& retry, bool everything) {
   process_ = std::make_unique<ProcessFileSystem>(fs_);
-  Environment env{*process_, clock_, [this](std::uint64_t us) { clock_.advance_us(us); }, workload_, kDir};
+  environment_ = std::make_unique<Environment>(
+      Environment{*process_, clock_, [this](std::uint64_t us) { clock_.advance_us(us); }, workload_, kDir});
   ++result_.opens;
-  auto opened = engine_.open(env);
+  auto opened = engine_.open(*environment_);
   Result<KvModel::State> held = opened.ok() ? opened.value()->read_all() : Result<KvModel::State>(opened.error());
   if (!held.ok()) {
     last_open_error_ = held.error().to_string();

@@ -18,6 +18,10 @@ struct EngineSeedOptions {
   std::uint64_t seed = 0;
   std::uint64_t events = 120;  // workload events (commits, crashes, kills, closes)
   bool trace = false;          // keep the readable trace
+  // Only what POSIX promises: each pending directory operation reverts on its own at a
+  // crash and only sync_dir of its parent makes it durable (no journal order, no commit by
+  // a file's fsync), and a lost write's size extension may survive as zeros or stale bytes.
+  bool posix_fs = false;
 };
 
 struct EngineSeedResult {
