@@ -12,11 +12,6 @@ leveldb::Status to_status(const Error& e, const std::string& path) {
   return leveldb::Status::IOError(path, e.to_string());
 }
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
 std::string base_of(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -76,7 +71,7 @@ class WritableFile final : public leveldb::WritableFile {
   leveldb::Status Flush() override { return leveldb::Status::OK(); }  // no user-space buffer
   leveldb::Status Sync() override {
     if (base_of(path_).rfind("MANIFEST", 0) == 0) {  // the POSIX Env's SyncDirIfManifest
-      const Status dir = fs_.sync_dir(parent_of(path_));
+      const Status dir = fs_.sync_dir(fs::parent_path(path_));
       if (!dir.ok()) return to_status(dir.error(), path_);
     }
     const Status st = f_->sync();

@@ -27,11 +27,6 @@ struct VfsFile {
 
 VfsFile& of(sqlite3_file* f) { return *reinterpret_cast<VfsFile*>(f); }
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
 int x_close(sqlite3_file* f) {
   VfsFile& v = of(f);
   int rc = v.file->close().ok() ? SQLITE_OK : SQLITE_IOERR_CLOSE;
@@ -69,7 +64,7 @@ int x_sync(sqlite3_file* f, int) {
   VfsFile& v = of(f);
   if (!v.file->sync().ok()) return SQLITE_IOERR_FSYNC;
   if (v.sync_dir_once) {
-    if (!v.fs->sync_dir(parent_of(*v.path)).ok()) return SQLITE_IOERR_DIR_FSYNC;
+    if (!v.fs->sync_dir(fs::parent_path(*v.path)).ok()) return SQLITE_IOERR_DIR_FSYNC;
     v.sync_dir_once = false;
   }
   return SQLITE_OK;
@@ -126,7 +121,7 @@ int x_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_
 int x_delete(sqlite3_vfs*, const char* name, int sync_dir) {
   const Status st = g_env.fs->unlink(name);
   if (!st.ok()) return st.error().code == Errc::not_found ? SQLITE_IOERR_DELETE_NOENT : SQLITE_IOERR_DELETE;
-  if (sync_dir != 0 && !g_env.fs->sync_dir(parent_of(name)).ok()) return SQLITE_IOERR_DIR_FSYNC;
+  if (sync_dir != 0 && !g_env.fs->sync_dir(fs::parent_path(name)).ok()) return SQLITE_IOERR_DIR_FSYNC;
   return SQLITE_OK;
 }
 

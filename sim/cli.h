@@ -82,9 +82,8 @@ std::string pinned_line(const std::string& binary, std::uint64_t seed, const Arg
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds);
 // The same for any runner: run_index(i) runs seed a.seed_at(i) and says whether it passed
 // (called on a.jobs threads at once). Honours --time-budget, --stop-on-failure and the stop
-// signals. Returns the indices that ran, in order.
-std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
-                                         const std::function<bool(std::uint64_t)>& run_index);
+// signals; the seeds that never started are simply not run.
+void for_each_seed(const Args& a, double& wall_seconds, const std::function<bool(std::uint64_t)>& run_index);
 // --engine NAME (sim/engine_cli.cc): the seeds run on another engine through the
 // system-under-test harness (sut/run.h). Returns the exit status.
 int engine_command(const Args& a, const std::string& binary);

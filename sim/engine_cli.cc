@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/cli.h"
+#include "sim/report.h"
 #include "sut/run.h"
 #if defined(CAIRN_WITH_ENGINES)
 #include "engines/registry.h"
@@ -44,13 +46,8 @@ std::string result_json(const sut::EngineSeedResult& r, const std::string& engin
                       {"crashes", r.crashes},
                       {"kills", r.kills},
                       {"fs_ops", r.fs_ops},
-                      {"families", r.families}};
-  nlohmann::json faults = nlohmann::json::object();
-  for (int f = 0; f < fs::kFaultFamilyCount; ++f) {
-    const std::uint64_t n = r.faults[static_cast<std::size_t>(f)];
-    if (n > 0) faults[fs::fault_family_name(static_cast<fs::FaultFamily>(f))] = n;
-  }
-  j["faults"] = faults;
+                      {"families", r.families},
+                      {"faults", fault_counts_json(r.faults)}};
   if (!r.passed) j["replay"] = replay;
   return j.dump();
 }
@@ -80,7 +77,8 @@ std::string write_traces(const engines::EngineInfo& info, const std::vector<sut:
 
 struct Tally {
   std::size_t passed = 0, lost = 0, other = 0;
-  std::uint64_t first_failing = 0, attempted = 0, acknowledged = 0, crashes = 0;
+  std::optional<std::uint64_t> first_failing;
+  std::uint64_t attempted = 0, acknowledged = 0, crashes = 0;
 };
 
 Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedResult>& ran, const Args& a,
@@ -97,7 +95,7 @@ Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedR
       continue;
     }
     (r.lost_acknowledged ? t.lost : t.other) += 1;
-    if (t.first_failing == 0) t.first_failing = r.seed;
+    if (!t.first_failing) t.first_failing = r.seed;
     std::printf("\n%s seed %llu (digest %016llx, faults [%s]): %s\n  replay: %s\n",
                 r.lost_acknowledged ? "LOST ACKNOWLEDGED DATA:" : "FAILED", static_cast<unsigned long long>(r.seed),
                 static_cast<unsigned long long>(r.digest), r.families.c_str(), r.failure.c_str(), replay.c_str());
@@ -106,9 +104,9 @@ Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedR
               "%llu commits attempted, %llu acknowledged, %llu power losses\n",
               info.name.c_str(), ran.size(), t.passed, t.lost, t.other, static_cast<unsigned long long>(t.attempted),
               static_cast<unsigned long long>(t.acknowledged), static_cast<unsigned long long>(t.crashes));
-  if (t.first_failing != 0) {
-    std::printf("first failing seed: %llu  (%s)\n", static_cast<unsigned long long>(t.first_failing),
-                engine_replay(binary, t.first_failing, a).c_str());
+  if (t.first_failing) {
+    std::printf("first failing seed: %llu  (%s)\n", static_cast<unsigned long long>(*t.first_failing),
+                engine_replay(binary, *t.first_failing, a).c_str());
   }
   return t;
 }
@@ -152,7 +150,7 @@ int engine_command(const Args& a, const std::string& binary) {
   std::map<std::uint64_t, sut::EngineSeedResult> results;
   std::mutex results_mutex;
   double wall = 0;
-  (void)for_each_seed(a, wall, [&](std::uint64_t i) {
+  for_each_seed(a, wall, [&](std::uint64_t i) {
     auto r = run_one(info, a.seed_at(i), a, a.trace && a.total == 1);
     const bool passed = r.passed;
     std::lock_guard lock(results_mutex);

@@ -24,11 +24,16 @@ std::string xml_escape(const std::string& s) {
 
 }  // namespace
 
-std::string result_json(const SeedResult& r, const std::string& replay) {
-  nlohmann::json faults = nlohmann::json::object();
+nlohmann::json fault_counts_json(const std::array<std::uint64_t, fs::kFaultFamilyCount>& faults) {
+  nlohmann::json out = nlohmann::json::object();
   for (int f = 0; f < fs::kFaultFamilyCount; ++f) {
-    faults[fs::fault_family_name(static_cast<fs::FaultFamily>(f))] = r.faults[static_cast<std::size_t>(f)];
+    out[fs::fault_family_name(static_cast<fs::FaultFamily>(f))] = faults[static_cast<std::size_t>(f)];
   }
+  return out;
+}
+
+std::string result_json(const SeedResult& r, const std::string& replay) {
+  const nlohmann::json faults = fault_counts_json(r.faults);
   nlohmann::json j = {{"seed", r.seed},
                       {"passed", r.passed},
                       {"failure", r.failure},

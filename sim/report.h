@@ -2,14 +2,19 @@
 // per seed) for CI dashboards.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "sim/simulation.h"
 
 namespace cairn::sim {
 
+// {"lost_write": N, ...}: every fault family and how often it was injected.
+nlohmann::json fault_counts_json(const std::array<std::uint64_t, fs::kFaultFamilyCount>& faults);
 // One JSON object (no newline) describing a seed's result.
 std::string result_json(const SeedResult& r, const std::string& replay);
 // A JUnit XML document for a sweep; `partial` adds the testsuite property partial=true

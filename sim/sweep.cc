@@ -194,10 +194,7 @@ std::string check_output_dir(const std::string& path) {
   return err;
 }
 
-std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
-                                         const std::function<bool(std::uint64_t)>& run_index) {
-  std::vector<std::uint64_t> done;
-  std::mutex done_mutex;
+void for_each_seed(const Args& a, double& wall_seconds, const std::function<bool(std::uint64_t)>& run_index) {
   std::atomic<std::uint64_t> next{0}, finished{0}, failed{0};
   std::atomic<bool> stop{false};
   std::atomic<unsigned> running{a.jobs};
@@ -211,10 +208,6 @@ std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
       if (!run_index(i)) {
         failed.fetch_add(1);
         if (a.stop_on_failure) stop = true;
-      }
-      {
-        std::lock_guard lock(done_mutex);
-        done.push_back(i);
       }
       finished.fetch_add(1);
     }
@@ -238,14 +231,12 @@ std::vector<std::uint64_t> for_each_seed(const Args& a, double& wall_seconds,
   for (std::thread& t : threads) t.join();
   if (tty) std::fprintf(stderr, "\r\033[K");
   wall_seconds = seconds_since(start);
-  std::sort(done.begin(), done.end());
-  return done;
 }
 
 std::vector<SeedResult> sweep(const Args& a, double& wall_seconds) {
   std::map<std::uint64_t, SeedResult> results;  // by index: only the seeds that ran
   std::mutex results_mutex;
-  (void)for_each_seed(a, wall_seconds, [&](std::uint64_t i) {
+  for_each_seed(a, wall_seconds, [&](std::uint64_t i) {
     std::string err;
     SeedResult r = run_seed(options_for(a.seed_at(i), a, err));
     const bool passed = r.passed;

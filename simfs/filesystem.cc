@@ -44,6 +44,11 @@ std::string join_path(const std::string& dir, const std::string& name) {
   return dir + "/" + name;
 }
 
+std::string parent_path(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? std::string("/") : path.substr(0, slash);
+}
+
 Status write_all(File& file, std::uint64_t byte_pos, std::span<const std::uint8_t> src) {
   std::size_t done = 0;
   while (done < src.size()) {

@@ -109,6 +109,8 @@ class FileSystem {
 
 // Joins two path parts with one '/'.
 std::string join_path(const std::string& dir, const std::string& name);
+// The directory holding an absolute path: "/a/b" -> "/a", "/a" -> "/" (no '/': "/").
+std::string parent_path(const std::string& path);
 
 // Writes all of src at byte_pos, retrying short writes; a write that makes no progress
 // is no_space. On error some prefix of src may have been written.

@@ -166,11 +166,6 @@ Result<std::string> normalize(const std::string& path) {
   return out.empty() ? std::string("/") : out;
 }
 
-std::string parent_of(const std::string& p) {
-  auto slash = p.rfind('/');
-  return slash == 0 ? std::string("/") : p.substr(0, slash);
-}
-
 std::string name_of(const std::string& p) { return p.substr(p.rfind('/') + 1); }
 
 Error fs_error(Errc code, const std::string& what, const std::string& path) {
@@ -231,7 +226,7 @@ struct SimFileSystem::Impl {
     while (changed) {
       changed = false;
       for (auto it = dur.begin(); it != dur.end();) {
-        if (it->first != "/" && !is_dir(dur, parent_of(it->first))) {
+        if (it->first != "/" && !is_dir(dur, parent_path(it->first))) {
           it = dur.erase(it);
           changed = true;
         } else {
@@ -523,7 +518,7 @@ Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOp
     result("EISDIR");
     return fs_error(Errc::invalid_argument, "open: is a directory", path);
   }
-  if (!im.is_dir(im.cur, parent_of(path))) {
+  if (!im.is_dir(im.cur, parent_path(path))) {
     result("ENOENT");
     return fs_error(Errc::not_found, "open: no such directory", path);
   }
@@ -536,7 +531,7 @@ Result<std::unique_ptr<File>> SimFileSystem::open(const std::string& raw, OpenOp
     inode = im.next_inode++;
     im.inodes[inode] = Inode{};
     im.cur[path] = Node{false, inode};
-    im.dir_pending.push_back(DirOp{DirOpKind::create, parent_of(path), path, "", inode});
+    im.dir_pending.push_back(DirOp{DirOpKind::create, parent_path(path), path, "", inode});
     result("created");
   } else {
     if (options.create && options.exclusive) {
@@ -599,14 +594,14 @@ Status SimFileSystem::rename(const std::string& raw_from, const std::string& raw
     trace("rename {} {} -> ENOENT", from, to);
     return fs_error(Errc::not_found, "rename: no such file", from);
   }
-  if (parent_of(from) != parent_of(to) || im.is_dir(im.cur, to)) {
+  if (parent_path(from) != parent_path(to) || im.is_dir(im.cur, to)) {
     trace("rename {} {} -> EINVAL", from, to);
     return fs_error(Errc::invalid_argument, "rename: only within one directory, onto a file", to);
   }
   Node node = it->second;
   im.cur.erase(it);
   im.cur[to] = node;
-  im.dir_pending.push_back(DirOp{DirOpKind::rename, parent_of(from), from, to, node.inode});
+  im.dir_pending.push_back(DirOp{DirOpKind::rename, parent_path(from), from, to, node.inode});
   trace("rename {} {}", from, to);
   return {};
 }
@@ -621,7 +616,7 @@ Status SimFileSystem::unlink(const std::string& raw) {
     return fs_error(Errc::not_found, "unlink: no such file", path);
   }
   if (it->second.is_dir) return fs_error(Errc::invalid_argument, "unlink: is a directory", path);
-  im.dir_pending.push_back(DirOp{DirOpKind::unlink, parent_of(path), path, "", it->second.inode});
+  im.dir_pending.push_back(DirOp{DirOpKind::unlink, parent_path(path), path, "", it->second.inode});
   im.cur.erase(it);
   trace("unlink {}", path);
   return {};
@@ -635,12 +630,12 @@ Status SimFileSystem::mkdir(const std::string& raw) {
     trace("mkdir {} -> EEXIST", path);
     return fs_error(Errc::already_exists, "mkdir: exists", path);
   }
-  if (!im.is_dir(im.cur, parent_of(path))) {
+  if (!im.is_dir(im.cur, parent_path(path))) {
     trace("mkdir {} -> ENOENT", path);
     return fs_error(Errc::not_found, "mkdir: no such parent directory", path);
   }
   im.cur[path] = Node{true, 0};
-  im.dir_pending.push_back(DirOp{DirOpKind::mkdir, parent_of(path), path, "", 0});
+  im.dir_pending.push_back(DirOp{DirOpKind::mkdir, parent_path(path), path, "", 0});
   trace("mkdir {}", path);
   return {};
 }
@@ -654,13 +649,13 @@ Status SimFileSystem::rmdir(const std::string& raw) {
     return fs_error(im.cur.count(path) ? Errc::invalid_argument : Errc::not_found, "rmdir: not a directory", path);
   }
   for (const auto& [p, node] : im.cur) {
-    if (p != path && parent_of(p) == path) {
+    if (p != path && parent_path(p) == path) {
       trace("rmdir {} -> ENOTEMPTY", path);
       return fs_error(Errc::invalid_argument, "rmdir: directory not empty", path);
     }
   }
   im.cur.erase(path);
-  im.dir_pending.push_back(DirOp{DirOpKind::rmdir, parent_of(path), path, "", 0});
+  im.dir_pending.push_back(DirOp{DirOpKind::rmdir, parent_path(path), path, "", 0});
   trace("rmdir {}", path);
   return {};
 }
@@ -675,7 +670,7 @@ Result<std::vector<std::string>> SimFileSystem::list_dir(const std::string& raw)
   }
   std::vector<std::string> names;
   for (const auto& [p, node] : im.cur) {
-    if (p != "/" && parent_of(p) == dir) names.push_back(name_of(p));
+    if (p != "/" && parent_path(p) == dir) names.push_back(name_of(p));
   }
   std::sort(names.begin(), names.end());
   trace("list_dir {} -> {} entries", dir, names.size());

@@ -106,3 +106,10 @@ TEST_CASE("posix: read_file refuses files above the limit") {
   CHECK(big.error().code == Errc::invalid_argument);
   CHECK(big.error().to_string().find(path) != std::string::npos);
 }
+
+TEST_CASE("parent_path: the directory holding an absolute path") {
+  CHECK(cairn::fs::parent_path("/db/test.db-journal") == "/db");
+  CHECK(cairn::fs::parent_path("/a/b/c") == "/a/b");
+  CHECK(cairn::fs::parent_path("/db") == "/");
+  CHECK(cairn::fs::parent_path("name") == "/");
+}
