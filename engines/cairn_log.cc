@@ -66,6 +66,9 @@ class LogEngine final : public sut::Engine {
     return std::unique_ptr<sut::Session>(std::make_unique<LogSession>(std::move(s).value()));
   }
 
+  // Every frame has a CRC32C and a chain link: damage is reported or cuts the log's tail.
+  sut::DamagePromise damage_promise() const override { return sut::DamagePromise::prefix; }
+
  private:
   bool sync_always_;
 };

@@ -188,7 +188,7 @@ int check_engine(const CLI::App& app, Args& a) {
   return usage("this build runs only cairn's own engine; --engine " + a.engine + " is in cairn-sim");
 #endif
   for (const char* name : {"--set", "--canary", "--replay", "--tape-out", "--shrink", "--trace-json", "--html",
-                           "--junit", "--properties-out", "--pin"}) {
+                           "--junit", "--pin"}) {
     if (app.count(name) > 0) return usage(std::string(name) + " applies to cairn's own engine, not --engine " + a.engine);
   }
   if (app.count("--ops") == 0) a.ops = kEngineEvents;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "properties/properties.h"
 #include "sim/cli.h"
 #include "sim/report.h"
 #include "sut/run.h"
@@ -38,6 +39,8 @@ std::string result_json(const sut::EngineSeedResult& r, const std::string& engin
                       {"seed", r.seed},
                       {"passed", r.passed},
                       {"lost_acknowledged", r.lost_acknowledged},
+                      {"damage_detected", r.damage_detected},
+                      {"lost_to_damage", r.lost_to_damage},
                       {"failure", r.failure},
                       {"digest", fmt::format("{:016x}", r.digest)},
                       {"events", r.events},
@@ -79,6 +82,7 @@ struct Tally {
   std::size_t passed = 0, lost = 0, other = 0;
   std::optional<std::uint64_t> first_failing;
   std::uint64_t attempted = 0, acknowledged = 0, crashes = 0;
+  std::uint64_t damaged = 0, detected = 0, lost_to_damage = 0;  // seeds with damage at rest; commits
 };
 
 Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedResult>& ran, const Args& a,
@@ -90,6 +94,9 @@ Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedR
     t.attempted += r.commits_attempted;
     t.acknowledged += r.commits_acknowledged;
     t.crashes += r.crashes;
+    t.damaged += r.faults[static_cast<std::size_t>(fs::FaultFamily::bit_flip)] > 0 ? 1 : 0;
+    t.detected += r.damage_detected ? 1 : 0;
+    t.lost_to_damage += r.lost_to_damage;
     if (r.passed) {
       ++t.passed;
       continue;
@@ -104,6 +111,12 @@ Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedR
               "%llu commits attempted, %llu acknowledged, %llu power losses\n",
               info.name.c_str(), ran.size(), t.passed, t.lost, t.other, static_cast<unsigned long long>(t.attempted),
               static_cast<unsigned long long>(t.acknowledged), static_cast<unsigned long long>(t.crashes));
+  if (t.damaged > 0) {
+    std::printf("damage at rest in %llu seeds: reported by the engine in %llu, %llu acknowledged commits dropped "
+                "(allowed after damage; altered data is not)\n",
+                static_cast<unsigned long long>(t.damaged), static_cast<unsigned long long>(t.detected),
+                static_cast<unsigned long long>(t.lost_to_damage));
+  }
   if (t.first_failing) {
     std::printf("first failing seed: %llu  (%s)\n", static_cast<unsigned long long>(*t.first_failing),
                 engine_replay(binary, *t.first_failing, a).c_str());
@@ -164,6 +177,9 @@ int engine_command(const Args& a, const std::string& binary) {
   std::printf("%.1f s, %.1f seeds/s\n", wall, static_cast<double>(ran.size()) / std::max(wall, 1e-9));
   std::string err = write_traces(info, ran, a);
   if (err.empty() && !a.jsonl.empty()) err = write_trace_file(a.jsonl, json_lines);
+  if (err.empty() && !a.properties_out.empty()) {
+    err = props::write_jsonl_file(props::global_catalog(), a.properties_out, ran.size() < a.total);
+  }
   if (!err.empty()) {
     std::fprintf(stderr, "cairn-sim: %s\n", err.c_str());
     return 2;

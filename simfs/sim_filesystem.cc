@@ -559,7 +559,8 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
   // commits metadata in order, so a rename never lands before the create it depends on);
   // each later one is indeterminate, decided now: reached too, or lost for good. A lost
   // one stays visible to this process (it is in the dentry cache) but no later sync_dir
-  // writes it, and a crash takes it back.
+  // writes it, and a crash takes it back. With ordered_dir_reverts the later ones are lost
+  // with the first lost one (the journal's order holds on failure too).
   std::uint64_t here = 0;
   for (const DirOp& op : im.dir_pending) here += op.parent == dir ? 1 : 0;
   const std::uint64_t reach = fail ? prng_.range(0, here) : here;
@@ -570,7 +571,8 @@ Status SimFileSystem::sync_dir(const std::string& raw) {
       rest.push_back(std::move(op));
       continue;
     }
-    const bool reached = fates.size() < reach || prng_.coin();
+    const bool in_order = config_.ordered_dir_reverts && fates.find('L') != std::string::npos;
+    const bool reached = fates.size() < reach || (!in_order && prng_.coin());
     fates += reached ? 'K' : 'L';
     if (reached) im.apply_dir_op(op);
   }

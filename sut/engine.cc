@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sut/kv_model.h"
+
 namespace cairn::sut {
 
 fs::SimConfig Engine::faults() const {
@@ -34,5 +36,7 @@ Commit Engine::draw(Prng& rng, std::uint64_t number) const {
   }
   return c;
 }
+
+std::unique_ptr<Model> Engine::model() const { return std::make_unique<KvModel>(); }
 
 }  // namespace cairn::sut

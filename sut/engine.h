@@ -18,6 +18,7 @@
 #include "simfs/prng.h"
 #include "simfs/result.h"
 #include "simfs/sim_filesystem.h"
+#include "sut/model.h"
 
 namespace cairn::sut {
 
@@ -29,13 +30,6 @@ struct Environment {
   std::function<void(std::uint64_t)> sleep_us; // advances simulated time by that many us
   Prng& random;                                // the engine's own randomness (SQLite's nonces)
   std::string dir;                             // the engine's directory (absolute, exists)
-};
-
-// One commit of the workload: puts applied atomically, numbered from 1 in attempt order.
-// Keys and values are byte strings; the default workload's values name their commit.
-struct Commit {
-  std::uint64_t number = 0;
-  std::vector<std::pair<std::string, std::string>> puts;
 };
 
 // An open engine, from open (which recovers) to a crash or close. The harness destroys a
@@ -74,6 +68,13 @@ class Engine {
   // The workload: commit `number`. Default: 1..8 puts over 64 keys "k00".."k63", values
   // "c<number>.<i>:" followed by 0..200 bytes of filler.
   virtual Commit draw(Prng& rng, std::uint64_t number) const;
+  // The model of what must survive, one per seed. Default: KvModel (acknowledged commits
+  // survive, atomic and in order; sut/kv_model.h).
+  virtual std::unique_ptr<Model> model() const;
+  // What the engine promises after damage at rest. Other than none, the harness flips bits
+  // in its durable files (after some power losses, in half the seeds) and holds it to the
+  // promise (sut/model.h); a corruption error ends the seed as damage detected.
+  virtual DamagePromise damage_promise() const { return DamagePromise::none; }
 };
 
 }  // namespace cairn::sut

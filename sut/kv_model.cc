@@ -1,5 +1,7 @@
 #include "sut/kv_model.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 namespace cairn::sut {
@@ -37,7 +39,8 @@ void KvModel::attempt(const Commit& c) {
 
 void KvModel::acknowledge() { acknowledged_ = attempted_; }
 
-std::string KvModel::recovered(const State& held, bool everything) {
+Verdict KvModel::recovered(const State& held, const Recovery& how) {
+  const bool everything = how.everything && how.damaged == DamagePromise::none;
   // states[k]: the base with the first k undecided commits applied.
   std::vector<State> states{base_};
   std::size_t min_k = 0;  // every acknowledged commit applied
@@ -60,9 +63,61 @@ std::string KvModel::recovered(const State& held, bool everything) {
       base_number_ = pending_[decided - 1].number;
       pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(decided));
     }
-    return "";
+    return {};
   }
-  return explain(held, states[min_k], number_at(min_k));
+  Verdict v;
+  if (how.damaged != DamagePromise::none && rebuild_after_damage(held, v)) return v;
+  if (how.damaged == DamagePromise::no_altered && rebuild_from_written(held, v)) return v;
+  return Verdict{explain(held, states[min_k], number_at(min_k)), 0};
+}
+
+bool KvModel::rebuild_after_damage(const State& held, Verdict& v) {
+  std::vector<Commit> all = decided_;
+  all.insert(all.end(), pending_.begin(), pending_.end());
+  State s;
+  for (std::size_t k = 0; k <= all.size(); ++k) {
+    if (k > 0) {
+      for (const auto& [key, value] : all[k - 1].puts) s[key] = value;
+    }
+    if (s != held) continue;
+    for (std::size_t i = k; i < all.size(); ++i) v.lost_to_damage += all[i].number <= acknowledged_ ? 1 : 0;
+    all.resize(k);  // what the engine holds now is the truth the next commits build on
+    decided_ = std::move(all);
+    base_ = std::move(s);
+    base_number_ = decided_.empty() ? 0 : decided_.back().number;
+    pending_.clear();
+    return true;
+  }
+  return false;
+}
+
+bool KvModel::rebuild_from_written(const State& held, Verdict& v) {
+  std::vector<Commit> all = decided_;
+  all.insert(all.end(), pending_.begin(), pending_.end());
+  // Every value held must be one a commit wrote to that key; `latest`: each key's last one.
+  std::map<std::string, std::pair<std::string, std::uint64_t>> latest;
+  std::set<std::pair<std::string, std::string>> written;
+  for (const Commit& c : all) {
+    for (const auto& [key, value] : c.puts) {
+      written.emplace(key, value);
+      latest[key] = {value, c.number};
+    }
+  }
+  for (const auto& kv : held) {
+    if (written.count(kv) == 0) return false;
+  }
+  // An acknowledged commit whose last word on a key is not held is lost to the damage.
+  std::set<std::uint64_t> lost;
+  for (const auto& [key, last] : latest) {
+    const auto it = held.find(key);
+    if (last.second <= acknowledged_ && (it == held.end() || it->second != last.first)) lost.insert(last.second);
+  }
+  v.lost_to_damage = lost.size();
+  decided_ = std::move(all);
+  base_ = held;
+  base_number_ = attempted_;  // the held state stands for every commit so far
+  pending_.clear();
+  return true;
 }
 
 std::string KvModel::explain(const State& held, const State& want, std::uint64_t want_number) const {

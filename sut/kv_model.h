@@ -9,6 +9,11 @@
 // fsync error keeps the page cache's bytes that never reached the disk: a process that
 // reads them back cannot tell). It stays undecided until it vanishes or a later
 // acknowledged commit, which builds on it, decides it.
+//
+// After damage at rest (Recovery::damaged) the state after any prefix of every commit is
+// allowed, acknowledged or not: an engine that checksums its data may drop what it can no
+// longer read (counted in Verdict::lost_to_damage), never hold a value no prefix made.
+// With DamagePromise::no_altered, holes too: any state whose every value a commit wrote.
 #pragma once
 
 #include <cstdint>
@@ -16,31 +21,37 @@
 #include <string>
 #include <vector>
 
-#include "sut/engine.h"
+#include "sut/model.h"
 
 namespace cairn::sut {
 
-class KvModel {
+class KvModel final : public Model {
  public:
-  using State = std::map<std::string, std::string>;
+  void attempt(const Commit& c) override;
+  void acknowledge() override;
+  // After a recovery the engine holds `held`. Allowed when it is the state after the
+  // durable base and a prefix of the undecided commits that holds every acknowledged one
+  // (how.everything: the whole list, as after a clean close); the model then drops the
+  // commits after that prefix (they must never come back). With how.damaged, also the
+  // state after any shorter prefix of every commit (the model then rebuilds on it).
+  // Otherwise the failure, naming the commits lost or the first key that differs; the
+  // model is unchanged.
+  Verdict recovered(const State& held, const Recovery& how) override;
+  // The same without damage: "" or the failure.
+  std::string recovered(const State& held, bool everything = false) {
+    return recovered(held, Recovery{everything, DamagePromise::none}).failure;
+  }
 
-  // Before the engine sees commit `c` (numbers rise; a vanished commit's number is not reused).
-  void attempt(const Commit& c);
-  // The engine acknowledged the last attempted commit (and so everything before it).
-  void acknowledge();
-  // After a recovery the engine holds `held`. "" when it is the state after the durable
-  // base and a prefix of the undecided commits that holds every acknowledged one
-  // (with `everything`: the whole list, as after a clean close); the model then drops the
-  // commits after that prefix (they must never come back). Otherwise the failure, naming
-  // the commits lost or the first key that differs; the model is unchanged.
-  std::string recovered(const State& held, bool everything = false);
-
-  std::uint64_t attempted() const { return attempted_; }
-  std::uint64_t acknowledged() const { return acknowledged_; }
-  // The last commit of the state the last recovery found.
-  std::uint64_t observed() const { return pending_.empty() ? base_number_ : pending_.back().number; }
+  std::uint64_t attempted() const override { return attempted_; }
+  std::uint64_t acknowledged() const override { return acknowledged_; }
+  std::uint64_t observed() const override { return pending_.empty() ? base_number_ : pending_.back().number; }
 
  private:
+  // After damage: `held` is the state after the first k of every commit; the base becomes it.
+  bool rebuild_after_damage(const State& held, Verdict& v);
+  // After damage with DamagePromise::no_altered: every value held is one a commit wrote to
+  // its key; the base becomes `held`, standing for every commit attempted so far.
+  bool rebuild_from_written(const State& held, Verdict& v);
   std::string explain(const State& held, const State& want, std::uint64_t want_number) const;
   std::uint64_t number_at(std::size_t k) const { return k == 0 ? base_number_ : pending_[k - 1].number; }
 

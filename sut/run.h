@@ -29,6 +29,8 @@ struct EngineSeedResult {
   bool passed = true;
   std::string failure;              // first failure ("" when passed)
   bool lost_acknowledged = false;   // the failure is acknowledged data the engine lost
+  bool damage_detected = false;     // the engine reported damage at rest (the seed ended there)
+  std::uint64_t lost_to_damage = 0; // acknowledged commits the engine dropped after damage at rest
   std::uint64_t digest = 0;         // SimFileSystem's trace digest
   std::uint64_t events = 0;
   std::uint64_t commits_attempted = 0;

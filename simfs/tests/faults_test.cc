@@ -297,6 +297,29 @@ TEST_CASE("directory fsync failure: an in-order prefix reaches the disk; the res
   CHECK(outcomes.size() >= 5);  // prefixes, and later ones kept or lost independently
 }
 
+TEST_CASE("directory fsync failure with ordered_dir_reverts: only prefixes survive (a journal's order)") {
+  // Found by the LevelDB sweep: a failed sync_dir kept an unlink and lost the rename before
+  // it, an order no journaling filesystem produces.
+  std::set<std::string> outcomes;
+  for (std::uint64_t seed = 1; seed <= 64; ++seed) {
+    SimConfig cfg;
+    cfg.ordered_dir_reverts = true;
+    SimFileSystem fs(cfg, seed);
+    REQUIRE(fs.mkdir("/d").ok());
+    REQUIRE(fs.sync_dir("/").ok());
+    for (const char* name : {"/d/a", "/d/b", "/d/c"}) REQUIRE(fs.open(name, OpenOptions{.create = true}).ok());
+    fs.mutable_config().fsync_failures = true;
+    fs.mutable_config().fsync_failure_ppm = 1'000'000;
+    CHECK(fs.sync_dir("/d").error().code == Errc::io_error);
+    fs.mutable_config().fsync_failures = false;
+    fs.crash();
+    std::string kept;
+    for (const std::string& n : fs.list_dir("/d").value()) kept += n.substr(0, 1);
+    outcomes.insert(kept);
+  }
+  CHECK(outcomes == std::set<std::string>{"", "a", "ab", "abc"});
+}
+
 TEST_CASE("rmdir removes an empty directory, durable after sync_dir of its parent") {
   SimFileSystem fs(SimConfig{}, 1);
   REQUIRE(fs.mkdir("/d").ok());

@@ -71,3 +71,41 @@ TEST_CASE("KvModel: a commit seen but never acknowledged may still vanish; a cle
   CHECK_FALSE(m.recovered({{"a", "1"}}, /*everything=*/true).empty());  // a clean close lost 3
   CHECK(m.recovered({{"a", "1"}, {"b", "3"}}, true).empty());
 }
+
+TEST_CASE("KvModel after damage: prefix allows a shorter prefix, never holes; no_altered allows holes, never a new value") {
+  using cairn::sut::DamagePromise;
+  using cairn::sut::Recovery;
+  const std::vector<Commit> cs = {put(1, "a", "1"), put(2, "b", "2"), put(3, "c", "3")};
+  auto acked = [&] {
+    KvModel m;
+    for (const Commit& c : cs) {
+      m.attempt(c);
+      m.acknowledge();
+    }
+    return m;
+  };
+  const KvModel::State hole = {{"a", "1"}, {"c", "3"}};  // commit 2 dropped, 3 kept
+  KvModel::State flipped = after(cs, 3);
+  flipped["b"] = "3";  // a value no commit wrote to b
+
+  KvModel m = acked();
+  CHECK_FALSE(m.recovered(after(cs, 1)).empty());  // undamaged: commits 2..3 lost
+  const auto v = m.recovered(after(cs, 1), Recovery{false, DamagePromise::prefix});
+  CHECK(v.failure.empty());
+  CHECK(v.lost_to_damage == 2);
+  CHECK(m.recovered(after(cs, 1)).empty());  // the held state is the new truth
+  m.attempt(put(4, "d", "4"));
+  m.acknowledge();
+  CHECK_FALSE(m.recovered(after(cs, 1)).empty());  // and what is acknowledged after it counts
+
+  m = acked();
+  CHECK_FALSE(m.recovered(hole, Recovery{false, DamagePromise::prefix}).failure.empty());
+  CHECK_FALSE(m.recovered(flipped, Recovery{false, DamagePromise::prefix}).failure.empty());
+
+  m = acked();
+  CHECK_FALSE(m.recovered(flipped, Recovery{false, DamagePromise::no_altered}).failure.empty());
+  const auto h = m.recovered(hole, Recovery{false, DamagePromise::no_altered});
+  CHECK(h.failure.empty());
+  CHECK(h.lost_to_damage == 1);
+  CHECK(m.recovered(hole).empty());
+}
