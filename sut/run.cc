@@ -246,6 +246,7 @@ bool Run::open_once(bool& retry, bool everything) {
     note("open: " + last_open_error_);
     if (held.error().code == Errc::corruption && damaged_) {  // reported, not passed on: the story ends
       detected("the engine reports damage: " + last_open_error_);
+      process_->kill();  // its teardown must not work on the damage (LevelDB would compact it)
       return false;
     }
     if (held.error().code == Errc::corruption) {  // what it acknowledged is not readable: lost
