@@ -1,8 +1,9 @@
 // One seed of an engine under the simulator: the engine's processes on one SimFileSystem,
 // a seeded workload of commits, power loss (between commits and at a drawn filesystem
 // operation inside one, also inside recovery), process kills, fail-stop after every
-// error, clean closes, and after every open the model's check of what survived
-// (sut/kv_model.h). Same engine, seed and build: same trace digest.
+// error, clean closes, bit flips at rest when the engine makes a damage promise, and
+// after every open the check of the engine's model of what survived (Engine::model;
+// sut/kv_model.h by default). Same engine, seed and build: same trace digest.
 #pragma once
 
 #include <array>
