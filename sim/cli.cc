@@ -87,6 +87,8 @@ void add_options(CLI::App& app, Args& a) {
   app.add_flag("--expect-loss", a.expect_loss, "with --engine: pass only if some seed loses acknowledged data");
   app.add_flag("--posix-fs", a.posix_fs,
                "with --engine: only what POSIX promises (directory entries reverted one by one unless synced, stale extensions)");
+  app.add_flag("--isolate", a.isolate,
+               "with --engine: run each seed in a child process, so an engine that aborts fails its seed, not the sweep");
   app.set_version_flag("--version", std::string("cairn-sim commit ") + CAIRN_GIT_COMMIT);
 }
 
@@ -180,7 +182,8 @@ int load_replay(const CLI::App& app, Args& a) {
 // --engine NAME (not cairn): a known configuration, and only the options its runs use.
 int check_engine(const CLI::App& app, Args& a) {
   if (a.engine == "cairn") {
-    return a.expect_loss || a.posix_fs ? usage("--expect-loss and --posix-fs go with --engine NAME") : -1;
+    return a.expect_loss || a.posix_fs || a.isolate ? usage("--expect-loss, --posix-fs and --isolate go with --engine NAME")
+                                                    : -1;
   }
 #if defined(CAIRN_WITH_ENGINES)
   if (engines::find(a.engine) == nullptr) return usage("unknown engine '" + a.engine + "' (see --list-engines)");
@@ -190,6 +193,9 @@ int check_engine(const CLI::App& app, Args& a) {
   for (const char* name : {"--set", "--canary", "--replay", "--tape-out", "--shrink", "--trace-json", "--html",
                            "--junit", "--pin"}) {
     if (app.count(name) > 0) return usage(std::string(name) + " applies to cairn's own engine, not --engine " + a.engine);
+  }
+  if (a.isolate && !a.properties_out.empty()) {
+    return usage("--properties-out needs the seeds in this process (the coverage is counted here), not --isolate");
   }
   if (app.count("--ops") == 0) a.ops = kEngineEvents;
   return -1;

@@ -57,6 +57,7 @@ struct Args {
   bool list_engines = false;
   bool expect_loss = false;  // --engine: pass only if some seed loses acknowledged data
   bool posix_fs = false;  // --engine: directory entries as POSIX promises (sut/run.h)
+  bool isolate = false;   // --engine: each seed in a child process (an engine's abort fails one seed)
   double progress_every_s = 30;  // a progress line this often when stderr is not a terminal (0: none)
   // Derived by parse(): the seeds of this run (seed i of the shard is lo + shard_k + i * shard_n).
   std::uint64_t lo = 1, hi = 100, shard_k = 0, shard_n = 1, total = 0;

@@ -11,6 +11,7 @@
 
 #include "properties/properties.h"
 #include "sim/cli.h"
+#include "sim/engine_isolate.h"
 #include "sim/report.h"
 #include "sut/run.h"
 #if defined(CAIRN_WITH_ENGINES)
@@ -124,6 +125,23 @@ Tally report(const engines::EngineInfo& info, const std::vector<sut::EngineSeedR
   return t;
 }
 
+// The seeds on a.jobs threads of this process.
+std::vector<sut::EngineSeedResult> run_in_process(const engines::EngineInfo& info, const Args& a, double& wall,
+                                                  bool trace) {
+  std::map<std::uint64_t, sut::EngineSeedResult> results;
+  std::mutex results_mutex;
+  for_each_seed(a, wall, [&](std::uint64_t i) {
+    auto r = run_one(info, a.seed_at(i), a, trace);
+    const bool passed = r.passed;
+    std::lock_guard lock(results_mutex);
+    results.emplace(i, std::move(r));
+    return passed;
+  });
+  std::vector<sut::EngineSeedResult> ran;
+  for (auto& [i, r] : results) ran.push_back(std::move(r));
+  return ran;
+}
+
 // --check-determinism for engines: every seed again in this process (after every other
 // seed ran: global state an engine keeps between runs would show). 0, or 3 on a difference.
 int rerun_compare(const engines::EngineInfo& info, const std::vector<sut::EngineSeedResult>& ran, const Args& a) {
@@ -160,18 +178,11 @@ int engine_command(const Args& a, const std::string& binary) {
               static_cast<unsigned long long>(a.total), static_cast<unsigned long long>(a.lo),
               static_cast<unsigned long long>(a.hi), static_cast<unsigned long long>(a.ops), a.jobs);
   std::fflush(stdout);
-  std::map<std::uint64_t, sut::EngineSeedResult> results;
-  std::mutex results_mutex;
   double wall = 0;
-  for_each_seed(a, wall, [&](std::uint64_t i) {
-    auto r = run_one(info, a.seed_at(i), a, a.trace && a.total == 1);
-    const bool passed = r.passed;
-    std::lock_guard lock(results_mutex);
-    results.emplace(i, std::move(r));
-    return passed;
-  });
-  std::vector<sut::EngineSeedResult> ran;
-  for (auto& [i, r] : results) ran.push_back(std::move(r));
+  const bool trace = a.trace && a.total == 1;
+  std::vector<sut::EngineSeedResult> ran =
+      a.isolate ? run_isolated(a, wall, [&](std::uint64_t seed) { return run_one(info, seed, a, trace); })
+                : run_in_process(info, a, wall, trace);
   std::vector<std::string> json_lines;
   const Tally t = report(info, ran, a, binary, json_lines);
   std::printf("%.1f s, %.1f seeds/s\n", wall, static_cast<double>(ran.size()) / std::max(wall, 1e-9));
