@@ -177,21 +177,23 @@ Error Store::Impl::located(Errc code, const Stream& s, const Segment& seg, std::
   return e;
 }
 
-Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
-  if (seg.file) return seg.file.get();
-  // Bound the open handles of sealed segments: drop them all when there are too many.
-  constexpr std::size_t kOpenSealedMax = 32;
-  std::size_t open_sealed = 0;
+void Store::Impl::evict_sealed_files(std::size_t keep) {
+  std::vector<Segment*> open;
   for (auto& [id, st] : streams) {
-    for (Segment& g : st.segments) open_sealed += (g.sealed && g.file) ? 1 : 0;
-  }
-  if (open_sealed >= kOpenSealedMax) {
-    for (auto& [id, st] : streams) {
-      for (Segment& g : st.segments) {
-        if (g.sealed) g.file.reset();
-      }
+    for (Segment& g : st.segments) {
+      if (g.sealed && g.file) open.push_back(&g);
     }
   }
+  if (open.size() <= keep) return;
+  std::sort(open.begin(), open.end(), [](const Segment* a, const Segment* b) { return a->last_read_tick < b->last_read_tick; });
+  for (std::size_t i = 0; i + keep < open.size(); ++i) open[i]->file.reset();
+}
+
+Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
+  seg.last_read_tick = ++file_tick;
+  if (seg.file) return seg.file.get();
+  // An LRU cache of sealed segments' handles: room for this one among the most recent.
+  if (seg.sealed) evict_sealed_files(options.max_open_sealed_files - 1);
   // Sealed segments are only ever read; a read-only store reads everything.
   auto opened = fs.open(fs::join_path(s.dir, seg.name), fs::OpenOptions{.read_only = seg.sealed || read_only()});
   if (!opened.ok()) {

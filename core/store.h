@@ -83,6 +83,9 @@ struct Options {
   // the active segment's durable bytes are this far past it, besides at every seal, open
   // and clean close. Smaller: a narrower unprovable window, more syncs per byte.
   std::uint64_t recovery_point_interval_bytes = 16ull << 20;
+  // Sealed segment files kept open for reads, across all streams: past it the least
+  // recently read one is closed (an LRU cache of file handles). At least 1.
+  std::uint32_t max_open_sealed_files = 32;
 };
 
 // What a finding is about.

@@ -49,6 +49,7 @@ struct Segment {
   bool missing = false;              // listed by the manifest but the file is gone
   manifest::SegmentEntry recorded;   // sealed: what the manifest says about it
   std::unique_ptr<fs::File> file;    // active: open while writable; sealed: on demand
+  std::uint64_t last_read_tick = 0;  // Impl::file_tick at its last segment_file(): LRU order
 
   bool empty() const { return next_offset == base_offset; }
   format::SegmentSummary summary(std::uint64_t stream) const;
@@ -172,6 +173,9 @@ struct Store::Impl {
   Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
                                       bool checkpoint_only);
   Result<fs::File*> segment_file(Stream& s, Segment& seg);
+  // Closes the least recently read sealed segment files until at most `keep` stay open.
+  void evict_sealed_files(std::size_t keep);
+  std::uint64_t file_tick = 0;  // counts segment_file() calls: the LRU clock
   Error located(Errc code, const Stream& s, const Segment& seg, std::uint64_t byte_pos,
                 std::uint64_t offset, std::string message) const;
 

@@ -38,6 +38,7 @@ Status validate(const Options& o) {
   }
   if (o.index_interval_bytes == 0) return bad("index_interval_bytes must be at least 1");
   if (o.recovery_point_interval_bytes == 0) return bad("recovery_point_interval_bytes must be at least 1");
+  if (o.max_open_sealed_files == 0) return bad("max_open_sealed_files must be at least 1");
   if (o.sync.mode == SyncMode::every && o.sync.every_records == 0 && o.sync.every_bytes == 0) {
     return bad("sync policy `every` needs a record or byte count");
   }

@@ -396,3 +396,41 @@ TEST_CASE("copies and metadata are read back before they are renamed into place"
   CHECK(replace_file_atomically(env.sim, "/d", "meta", Bytes(100, 7)).ok());
   CHECK(env.sim.current_contents("/d/meta").value() == Bytes(100, 7));
 }
+
+TEST_CASE("sealed segment files stay open in an LRU cache of max_open_sealed_files", "[store]") {
+  SimEnv env;
+  Options o = small_options();
+  o.checkpoint_interval = 0;
+  o.max_open_sealed_files = 2;
+  {
+    auto store = open_store(env, o);
+    append_n(env, *store, 1, 0, 200);
+    REQUIRE(store->stats(1)->segments > 4);
+    REQUIRE(store->close().ok());
+  }
+  auto store = open_store(env, o);
+  env.sim.set_trace(true);
+  // Opens of segment files since the trace began.
+  auto log_opens = [&] {
+    std::size_t n = 0;
+    for (const std::string& line : env.sim.trace()) n += line.find("] open ") != std::string::npos && line.find(".log") != std::string::npos;
+    return n;
+  };
+  auto read_one = [&](std::uint64_t offset) {
+    auto r = store->read(1, offset, 1);
+    REQUIRE(r.ok());
+    REQUIRE(r->front().payload == payload_for(1, offset));
+  };
+  read_one(0);    // three different sealed segments: three opens, the first one then closed
+  read_one(60);
+  read_one(120);
+  CHECK(log_opens() == 3);
+  read_one(61);   // still open: the most recently used stay
+  read_one(121);
+  CHECK(log_opens() == 3);
+  read_one(1);    // the least recently used was closed: opened again
+  CHECK(log_opens() == 4);
+  Options zero = o;
+  zero.max_open_sealed_files = 0;
+  CHECK(Store::open(env.fs(), env.clock, "/other", zero).error().code == Errc::invalid_argument);
+}
