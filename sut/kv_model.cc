@@ -71,9 +71,14 @@ Verdict KvModel::recovered(const State& held, const Recovery& how) {
   return Verdict{explain(held, states[min_k], number_at(min_k)), 0};
 }
 
-bool KvModel::rebuild_after_damage(const State& held, Verdict& v) {
+std::vector<Commit> KvModel::history() const {
   std::vector<Commit> all = decided_;
   all.insert(all.end(), pending_.begin(), pending_.end());
+  return all;
+}
+
+bool KvModel::rebuild_after_damage(const State& held, Verdict& v) {
+  std::vector<Commit> all = history();
   State s;
   for (std::size_t k = 0; k <= all.size(); ++k) {
     if (k > 0) {
@@ -92,8 +97,7 @@ bool KvModel::rebuild_after_damage(const State& held, Verdict& v) {
 }
 
 bool KvModel::rebuild_from_written(const State& held, Verdict& v) {
-  std::vector<Commit> all = decided_;
-  all.insert(all.end(), pending_.begin(), pending_.end());
+  std::vector<Commit> all = history();
   // Every value held must be one a commit wrote to that key; `latest`: each key's last one.
   std::map<std::string, std::pair<std::string, std::uint64_t>> latest;
   std::set<std::pair<std::string, std::string>> written;

@@ -48,6 +48,8 @@ class KvModel final : public Model {
 
  private:
   // After damage: `held` is the state after the first k of every commit; the base becomes it.
+  // Every commit not known lost, in order: the decided ones, then the undecided.
+  std::vector<Commit> history() const;
   bool rebuild_after_damage(const State& held, Verdict& v);
   // After damage with DamagePromise::no_altered: every value held is one a commit wrote to
   // its key; the base becomes `held`, standing for every commit attempted so far.

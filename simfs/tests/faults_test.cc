@@ -32,6 +32,25 @@ Bytes contents(SimFileSystem& fs, const std::string& path) {
   return *c;
 }
 
+// Creates /d/a, /d/b, /d/c (with /d durable), then a sync_dir of /d that fails.
+void fail_sync_of_three_creates(SimFileSystem& fs) {
+  REQUIRE(fs.mkdir("/d").ok());
+  REQUIRE(fs.sync_dir("/").ok());
+  for (const char* name : {"/d/a", "/d/b", "/d/c"}) REQUIRE(fs.open(name, OpenOptions{.create = true}).ok());
+  fs.mutable_config().fsync_failures = true;
+  fs.mutable_config().fsync_failure_ppm = 1'000'000;
+  CHECK(fs.sync_dir("/d").error().code == Errc::io_error);
+  fs.mutable_config().fsync_failures = false;
+}
+
+// After a crash, the first letters of the names /d keeps ("ab": a and b survived).
+std::string kept_after_crash(SimFileSystem& fs) {
+  fs.crash();
+  std::string kept;
+  for (const std::string& n : fs.list_dir("/d").value()) kept += n.substr(0, 1);
+  return kept;
+}
+
 }  // namespace
 
 TEST_CASE("faults off: a crash keeps everything, synced or not") {
@@ -278,19 +297,10 @@ TEST_CASE("directory fsync failure: an in-order prefix reaches the disk; the res
   std::set<std::string> outcomes;
   for (std::uint64_t seed = 1; seed <= 64; ++seed) {
     SimFileSystem fs(SimConfig{}, seed);
-    REQUIRE(fs.mkdir("/d").ok());
-    REQUIRE(fs.sync_dir("/").ok());
-    for (const char* name : {"/d/a", "/d/b", "/d/c"}) REQUIRE(fs.open(name, OpenOptions{.create = true}).ok());
-    fs.mutable_config().fsync_failures = true;
-    fs.mutable_config().fsync_failure_ppm = 1'000'000;
-    CHECK(fs.sync_dir("/d").error().code == Errc::io_error);
-    fs.mutable_config().fsync_failures = false;
+    fail_sync_of_three_creates(fs);
     CHECK(fs.list_dir("/d")->size() == 3);
     CHECK(fs.sync_dir("/d").ok());  // does not rescue a lost one
-    fs.crash();
-    std::string kept;
-    for (const std::string& n : fs.list_dir("/d").value()) kept += n.substr(0, 1);
-    outcomes.insert(kept);
+    outcomes.insert(kept_after_crash(fs));
   }
   CHECK(outcomes.count("abc") == 1);
   CHECK(outcomes.count("") == 1);
@@ -305,17 +315,8 @@ TEST_CASE("directory fsync failure with ordered_dir_reverts: only prefixes survi
     SimConfig cfg;
     cfg.ordered_dir_reverts = true;
     SimFileSystem fs(cfg, seed);
-    REQUIRE(fs.mkdir("/d").ok());
-    REQUIRE(fs.sync_dir("/").ok());
-    for (const char* name : {"/d/a", "/d/b", "/d/c"}) REQUIRE(fs.open(name, OpenOptions{.create = true}).ok());
-    fs.mutable_config().fsync_failures = true;
-    fs.mutable_config().fsync_failure_ppm = 1'000'000;
-    CHECK(fs.sync_dir("/d").error().code == Errc::io_error);
-    fs.mutable_config().fsync_failures = false;
-    fs.crash();
-    std::string kept;
-    for (const std::string& n : fs.list_dir("/d").value()) kept += n.substr(0, 1);
-    outcomes.insert(kept);
+    fail_sync_of_three_creates(fs);
+    outcomes.insert(kept_after_crash(fs));
   }
   CHECK(outcomes == std::set<std::string>{"", "a", "ab", "abc"});
 }
