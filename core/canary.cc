@@ -52,6 +52,10 @@ const std::vector<PlantedBug>& planted_bugs() {
       {Canary::offset_for_time_strict, "offset-for-time-strict", true, "a time lookup that skips the records at exactly that time"},
       {Canary::unacknowledged_reads, "unacknowledged-reads", true, "reads serve a batch whose fsync failed (never acknowledged)"},
       {Canary::findings_outlive_purge, "findings-outlive-purge", true, "verify reports damage in segments retention removed"},
+      {Canary::spine_not_synced, "spine-not-synced", true,
+       "the spine's leaves are written but never fsynced: a purge and a power loss leave records unprovable"},
+      {Canary::spine_leaf_before_break_kept, "spine-leaf-before-break-kept", true,
+       "a leaf derived from the record before a chain break is kept: a changed record gets into the Merkle tree"},
   };
   return bugs;
 }

@@ -53,6 +53,8 @@ enum class Canary : std::uint8_t {
   offset_for_time_strict,
   unacknowledged_reads,
   findings_outlive_purge,
+  spine_not_synced,
+  spine_leaf_before_break_kept,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

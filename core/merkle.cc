@@ -107,4 +107,61 @@ Result<std::vector<Hash>> Tree::consistency_proof(std::uint64_t old_size, std::u
   return out;
 }
 
+namespace {
+
+// Shifts both counters right while the first's lowest bit equals `bit` (and it is not 0).
+void shift_while(std::uint64_t& fn, std::uint64_t& sn, std::uint64_t bit) {
+  while (fn != 0 && (fn & 1) == bit) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+}
+
+}  // namespace
+
+bool verify_inclusion(ChainHasher& h, std::uint64_t index, std::uint64_t size, const Hash& leaf,
+                      const std::vector<Hash>& path, const Hash& root) {
+  if (index >= size) return false;
+  std::uint64_t fn = index, sn = size - 1;
+  Hash r = leaf;
+  for (const Hash& p : path) {
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      r = node_hash(h, p, r);
+      shift_while(fn, sn, 0);
+    } else {
+      r = node_hash(h, r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root;
+}
+
+bool verify_consistency(ChainHasher& h, std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root,
+                        const Hash& new_root, const std::vector<Hash>& proof) {
+  if (old_size > new_size) return false;
+  if (old_size == new_size) return proof.empty() && old_root == new_root;
+  if (old_size == 0) return proof.empty();
+  std::vector<Hash> path = proof;
+  if (path.empty()) return false;
+  if (std::has_single_bit(old_size)) path.insert(path.begin(), old_root);
+  std::uint64_t fn = old_size - 1, sn = new_size - 1;
+  shift_while(fn, sn, 1);
+  Hash fr = path[0], sr = path[0];
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      fr = node_hash(h, path[i], fr);
+      sr = node_hash(h, path[i], sr);
+      shift_while(fn, sn, 0);
+    } else {
+      sr = node_hash(h, sr, path[i]);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return fr == old_root && sr == new_root && sn == 0;
+}
+
 }  // namespace cairn::merkle

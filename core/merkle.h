@@ -26,6 +26,16 @@ Hash node_hash(ChainHasher& h, const Hash& left, const Hash& right);
 // SHA-256 of nothing: the root of the empty tree.
 Hash empty_root(ChainHasher& h);
 
+// RFC 9162 §2.1.3.2: whether `path` proves that `leaf` (a leaf hash) is leaf `index` of
+// the tree of `size` leaves whose root is `root`. False for any out-of-range input.
+bool verify_inclusion(ChainHasher& h, std::uint64_t index, std::uint64_t size, const Hash& leaf,
+                      const std::vector<Hash>& path, const Hash& root);
+// RFC 9162 §2.1.4.2: whether `proof` shows the tree of `old_size` leaves (root `old_root`)
+// is a prefix of the tree of `new_size` leaves (root `new_root`). Equal sizes need an
+// empty proof and equal roots; old_size 0 is consistent with anything (an empty proof).
+bool verify_consistency(ChainHasher& h, std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root,
+                        const Hash& new_root, const std::vector<Hash>& proof);
+
 // An append-only tree of leaf hashes. It keeps the hash of every complete, aligned
 // subtree (about two hashes per leaf: 64 bytes), so a root or a proof of any size costs
 // O(log n) node hashes. Not thread-safe.
@@ -33,6 +43,8 @@ class Tree {
  public:
   // Adds the next leaf (its leaf hash, leaf_hash()). Amortized O(1) node hashes.
   void append(const Hash& leaf);
+  // Adds the next leaf by its data: append(leaf_hash(data)).
+  void append_data(ByteView data) { append(leaf_hash(hasher_, data)); }
   // Leaves held.
   std::uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   // Keeps the first `size` leaves (no-op when size >= size()): a spine ahead of its log

@@ -30,7 +30,8 @@ void fill_from_scan(Segment& seg, const ScanResult& r) {
 }
 
 Result<ScanResult> StreamRecovery::scan(const Segment& seg, fs::File& file, std::uint64_t file_size,
-                                        std::uint64_t durable_below, std::optional<ChainHash> last_hash) {
+                                        std::uint64_t durable_below, std::optional<ChainHash> last_hash,
+                                        bool collect_leaves) {
   ScanInput in;
   in.stream = s_.id;
   in.segment = seg.name;
@@ -41,6 +42,7 @@ Result<ScanResult> StreamRecovery::scan(const Segment& seg, fs::File& file, std:
   in.index_interval_bytes = im_.options.index_interval_bytes;
   in.durable_below = durable_below;
   in.expected_last_hash = last_hash;
+  in.collect_leaves = collect_leaves;
   return scan_segment(file, in, im_.hasher);
 }
 
@@ -206,8 +208,9 @@ Status StreamRecovery::load_active(const PlannedSegment& p, Segment& seg, const 
   }
   // After a clean shutdown every byte was durable: nothing in this file is a torn tail.
   const std::uint64_t durable_below = clean ? UINT64_MAX : rp.offset;
-  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan(seg, *seg.file, probe.file_size, durable_below));
+  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan(seg, *seg.file, probe.file_size, durable_below, std::nullopt, true));
   fill_from_scan(seg, r);
+  seg.scanned_leaves = std::move(r.leaves);  // the spine takes them (Store::Impl::open_spine)
   if (r.tail_is_damage) {
     block(r.damage.back());  // A4: durable bytes, nothing valid after: never cut
   } else if (r.tail_bytes > 0 && !s_.blocked) {

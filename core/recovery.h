@@ -75,7 +75,8 @@ class StreamRecovery {
   // `rp`: the active segment's recovery point, when the manifest gives one.
   Status take_tail(Segment& seg, const ScanResult& r, const std::optional<DurableMark>& rp, std::uint64_t file_size);
   Result<ScanResult> scan(const Segment& seg, fs::File& file, std::uint64_t file_size,
-                          std::uint64_t durable_below, std::optional<ChainHash> last_hash = std::nullopt);
+                          std::uint64_t durable_below, std::optional<ChainHash> last_hash = std::nullopt,
+                          bool collect_leaves = false);
 
   Store::Impl& im_;
   Stream& s_;

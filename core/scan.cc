@@ -190,6 +190,11 @@ Result<ScanResult> Scanner::run() {
       // RECOVERY.md A6. Reads of it name this frame and offset too; the record changed is
       // this one or the one before it.
       const std::uint64_t o = cursor_.frame().header.offset;
+      // The record before the break may be the one changed: its leaf is not known either.
+      if (o > in_.base_offset && r_.leaves.size() > o - 1 - in_.base_offset &&
+          !canary_on(Canary::spine_leaf_before_break_kept)) {
+        r_.leaves.resize(o - 1 - in_.base_offset);
+      }
       r_.damage.push_back(Finding{in_.stream, in_.segment, cursor_.frame_pos(), o, o + 1,
                                   cursor_.why() + fmt::format(" (record {} or {} was changed)", o == 0 ? 0 : o - 1, o)});
       // Repair keeps this frame and drops the record before it: its bytes no longer hash
@@ -230,6 +235,9 @@ void Scanner::on_frame(std::optional<ChainHash> before) {
     }
   }
   index(h, pos, before);
+  if (in_.collect_leaves && r_.damage.empty() && cursor_.seeded() && h.offset == in_.base_offset + r_.leaves.size()) {
+    r_.leaves.push_back(cursor_.hash());
+  }
   if (!run_.anchor && pos == run_.start_pos) run_.anchor = h.prev_hash;  // the chain as it states itself
   if (state_.records == 0) state_.first_ts = h.timestamp_us;
   state_.last_ts = h.timestamp_us;
@@ -313,6 +321,7 @@ void Scanner::finish() {
   r_.last_timestamp_us = committed_.last_ts;
   r_.max_timestamp_us = std::max(state_.last_ts, committed_.last_ts);
   r_.records = committed_.records;
+  if (r_.leaves.size() > committed_.next_offset - in_.base_offset) r_.leaves.resize(committed_.next_offset - in_.base_offset);
   r_.entries.resize(committed_.entries);
   r_.entry_hashes.resize(committed_.entries);
   r_.checkpoints.resize(committed_.checkpoints);

@@ -41,6 +41,8 @@ struct ScanInput {
   // A sealed segment's last chain hash as the manifest recorded it: a last record that no
   // longer hashes to it is damage (nothing after it in the file can tell).
   std::optional<ChainHash> expected_last_hash;
+  // Keep the chain hash of every record of the verified prefix (ScanResult::leaves).
+  bool collect_leaves = false;
 };
 
 // A run of whole batches that verify in one piece: what repair keeps. A run starts at
@@ -74,6 +76,9 @@ struct ScanResult {
   // from that frame's prev_hash) without crossing the damaged range.
   std::vector<format::CheckpointEntry> resumes;
   std::vector<ScanRun> runs;  // non-empty runs, in file order
+  // With collect_leaves: h(base_offset + i) for each record before the first damage (or
+  // the tail), verified along the chain from the anchor.
+  std::vector<ChainHash> leaves;
 
   // The tail [valid_end, file_size).
   std::uint64_t tail_bytes = 0;

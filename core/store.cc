@@ -302,6 +302,8 @@ Status Store::Impl::sync_stream(Stream& s) {
     CAIRN_TRY(write_manifest(false));
   }
   if (!canary_on(Canary::durable_offset_frozen)) s.durable_offset = s.next_offset;
+  // Bound the leaves kept in memory: write them once there are many (one fsync per 64Ki).
+  if (s.spine.pending.size() >= kSpinePendingLeaves) CAIRN_TRY(flush_spine(s));
   return {};
 }
 
@@ -310,6 +312,8 @@ Status Store::Impl::rotate(Stream& s) {
   // manifest below lands, recovery adopts the new segment as the one successor of the
   // listed active segment (RECOVERY.md I7).
   if (!canary_on(Canary::seal_without_sync)) CAIRN_TRY(sync_stream(s));
+  // Its leaves reach the spine before retention can ever remove it.
+  CAIRN_TRY(flush_spine(s));
   CAIRN_TRY(create_segment(s, s.next_offset, s.head));
   Segment& old = s.segments[s.segments.size() - 2];
   old.sealed = true;
@@ -415,6 +419,8 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   }
   if (canary_on(Canary::purge_ineligible) && drop + 1 < s->segments.size()) ++drop;  // planted bug
   if (drop == 0) return result;
+  ALWAYS(s->spine.broken || s->spine.on_disk >= s->segments[drop].base_offset,
+         "a segment is purged only after its leaves are in the spine", {"stream", stream});
   std::vector<Segment> removed(std::make_move_iterator(s->segments.begin()),
                                std::make_move_iterator(s->segments.begin() + static_cast<long>(drop)));
   s->segments.erase(s->segments.begin(), s->segments.begin() + static_cast<long>(drop));
@@ -484,6 +490,7 @@ Status Store::close() {
     for (auto& [id, s] : im.streams) {
       if (s.blocked || canary_on(Canary::close_skips_sync)) continue;
       Status st = im.sync_stream(s);
+      if (st.ok()) st = im.flush_spine(s);
       if (!st.ok() && result.ok()) result = std::move(st);
     }
     // Clean only when every stream is durable to its end: the next open may then take any
@@ -495,6 +502,8 @@ Status Store::close() {
       if (g.file) (void)g.file->close();
       g.file.reset();
     }
+    if (s.spine.file) (void)s.spine.file->close();
+    s.spine.file.reset();
   }
   if (im.lock) {
     Status unlocked = im.lock->unlock();

@@ -212,6 +212,15 @@ struct RepairReport {
   std::string to_string() const;
 };
 
+// An audit path: `path` proves that `leaf_data` (the record's chain hash h(offset)) is
+// leaf `offset` of the stream's Merkle tree of `tree_size` leaves (RFC 9162 §2.1.3.1).
+struct InclusionProof {
+  std::uint64_t offset = 0;
+  std::uint64_t tree_size = 0;
+  ChainHash leaf_data{};
+  std::vector<ChainHash> path;  // from the leaf's sibling upward
+};
+
 class Store {
  public:
   // Opens (or with options.create_if_missing, creates) the store in `dir` and recovers
@@ -283,6 +292,26 @@ class Store {
   // the report says exactly what would. Errors: not_found, read_only, fail_stopped,
   // closed, io_error, no_space.
   Result<RepairReport> repair(std::uint64_t stream, bool dry_run = false);
+
+  // The stream's Merkle tree (RFC 9162 §2.1: leaf SHA-256(0x00 || h(i)), node
+  // SHA-256(0x01 || left || right)) has one leaf per offset, whose data is the record's
+  // chain hash h(i), or 32 zero bytes for an offset repair removed before its leaf was
+  // kept. The leaves live in the stream's spine file, which retention never purges, so
+  // purged records stay provable. A tree size counts leaves from offset 0 and may be at
+  // most the stream's next offset (records not yet durable included; a batch whose sync
+  // failed excluded). The first proof of a stream reads its spine whole (36 bytes per
+  // record) and keeps the tree in memory (64 bytes per record).
+  // Errors (all three): not_found (unknown stream), invalid_argument (a size or offset out
+  // of range), corruption (a leaf the store cannot know: its record is damaged, or was
+  // purged before it reached the spine; or a spine entry fails its CRC: naming the file,
+  // byte position and offset), io_error.
+  // MTH of the first `tree_size` leaves (the empty tree's SHA-256() for 0).
+  Result<ChainHash> merkle_root(std::uint64_t stream, std::uint64_t tree_size);
+  // PATH(offset, D[tree_size]) (RFC 9162 §2.1.3.1). Requires offset < tree_size.
+  Result<InclusionProof> prove_inclusion(std::uint64_t stream, std::uint64_t offset, std::uint64_t tree_size);
+  // PROOF(old_size, D[new_size]) (RFC 9162 §2.1.4.1). Requires 0 < old_size <= new_size.
+  Result<std::vector<ChainHash>> prove_consistency(std::uint64_t stream, std::uint64_t old_size,
+                                                   std::uint64_t new_size);
 
   std::vector<std::uint64_t> streams() const;
   Result<StreamStats> stats(std::uint64_t stream) const;

@@ -66,7 +66,9 @@ Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_p
 // The batch's frames join the segment's in-memory state: sparse index entries (with the
 // chain hash before each, so verified reads can start there), checkpoints, extent.
 void apply_batch(Stream& s, Segment& seg, const Encoded& e, std::uint64_t ts, std::uint64_t index_interval_bytes) {
-  for (const Placed& p : e.placed) {
+  for (std::size_t i = 0; i < e.placed.size(); ++i) {
+    const Placed& p = e.placed[i];
+    s.spine.add(p.offset, i + 1 < e.placed.size() ? e.placed[i + 1].prev : e.hash);
     const bool first_in_segment = seg.entries.empty();
     const std::uint64_t last_indexed = first_in_segment ? 0 : seg.entries.back().byte_pos;
     if (first_in_segment || p.pos - last_indexed >= index_interval_bytes) {

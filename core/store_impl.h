@@ -16,6 +16,7 @@
 #include "core/chain.h"
 #include "core/format.h"
 #include "core/manifest.h"
+#include "core/merkle.h"
 #include "core/store.h"
 
 namespace cairn {
@@ -50,6 +51,9 @@ struct Segment {
   manifest::SegmentEntry recorded;   // sealed: what the manifest says about it
   std::unique_ptr<fs::File> file;    // active: open while writable; sealed: on demand
   std::uint64_t last_read_tick = 0;  // Impl::file_tick at its last segment_file(): LRU order
+  // Recovery's scan of the active segment: h(base_offset + i) of its verified records,
+  // until the spine takes them at open (SpineState::pending).
+  std::vector<ChainHash> scanned_leaves;
 
   bool empty() const { return next_offset == base_offset; }
   format::SegmentSummary summary(std::uint64_t stream) const;
@@ -89,6 +93,28 @@ struct DurableMark {
   ChainHash hash{};
 };
 
+// A stream's spine (core/spine.h): the leaves of offsets [0, on_disk) are in its file,
+// those of [on_disk, known()) in `pending`; the rest follow from the segments when needed
+// (derive_spine). Leaves of sealed segments are written and synced at each seal, so
+// retention never removes the only copy (RECOVERY.md, "The spine").
+// Leaves kept in memory before a sync writes them to the spine (36 bytes each on disk).
+inline constexpr std::size_t kSpinePendingLeaves = 1 << 16;
+
+struct SpineState {
+  std::unique_ptr<fs::File> file;     // open once the file exists (read-only in a read-only open)
+  std::uint64_t on_disk = 0;          // entries in the file
+  std::vector<ChainHash> pending;     // leaf data of the offsets after them
+  // The offset whose leaf cannot be derived (damaged, or purged before it reached the
+  // spine): proofs of larger trees fail with this error until a reopen or repair.
+  std::optional<Error> broken;
+  std::unique_ptr<merkle::Tree> tree;  // every known leaf's hash, built at the first proof
+  std::uint64_t known() const { return on_disk + pending.size(); }
+  // Takes the leaf of the next record when every leaf before it is known.
+  void add(std::uint64_t offset, const ChainHash& leaf);
+  // Forgets the last pending leaf (derived from a record a chain break casts doubt on).
+  void drop_last();
+};
+
 struct Stream {
   std::uint64_t id = 0;
   std::string dir;
@@ -121,6 +147,7 @@ struct Stream {
   // What open found that a scan of the files cannot find again (a segment missing or
   // shorter than the manifest says, a file not in it): verify() reports these too.
   std::vector<Finding> open_findings;
+  SpineState spine;
 
   Segment& active() { return segments.back(); }
   const Segment& active() const { return segments.back(); }
@@ -236,6 +263,22 @@ struct Store::Impl {
   // segment's scan; a lie is added to `out` (kind index). Errors: io_error.
   Status check_sidecar(const Stream& s, const Segment& seg, fs::File& file, const ScanResult& r,
                        std::vector<Finding>& out);
+
+  // --- the spine (store_spine.cc)
+  // Opens the stream's spine and reconciles it with the recovered segments: entries past
+  // next_offset (or torn) are cut back (read-only: reported as what a writer would cut);
+  // leaves the file lacks are derived later from the segments. Errors: io_error.
+  Status open_spine(Stream& s);
+  // Makes `known()` reach `limit` (<= next_offset) from the segments, or sets `broken`.
+  // Errors: io_error.
+  Status derive_spine(Stream& s, std::uint64_t limit);
+  // Writes every leaf up to next_offset to the spine file and syncs it (creating the file
+  // and syncing its directory the first time). A failure makes the store fail-stop.
+  Status flush_spine(Stream& s);
+  // The tree of every leaf up to `size`. Errors: invalid_argument (size above the
+  // readable end), corruption (a leaf that cannot be derived, an entry whose CRC fails),
+  // io_error.
+  Result<const merkle::Tree*> spine_tree(Stream& s, std::uint64_t size);
 
   // --- repair (store_repair.cc)
   Result<RepairReport> repair(Stream& s, bool dry_run);

@@ -50,6 +50,7 @@ struct OracleStream {
   std::vector<Attempt> acked;                           // by offset: what the store confirmed
   std::map<std::uint64_t, std::vector<Attempt>> maybe;  // attempts that may have landed, by offset
   std::vector<rules::Hash> chain;                       // h(o) as the oracle computed it
+  std::vector<std::pair<rules::Hash, rules::Hash>> leaf_cache;  // (chain[o], its Merkle leaf hash)
   std::uint64_t next = 0;           // the store's next offset, as last observed
   std::uint64_t first = 0;          // first retained offset
   std::uint64_t durable = 0;        // durable by observation at the last crash or reopen
@@ -142,6 +143,11 @@ class Oracle {
   void repair_planned(std::uint64_t stream, const RepairReport& plan);
   std::string repaired(std::uint64_t stream, const RepairReport& done);
 
+  // The spine: a root, an inclusion and a consistency proof of each stream whose chain
+  // the oracle knows, against its own tree of it (after recoveries and purges; `when`
+  // names the moment in the failure).
+  std::string check_proofs(Store& store, const char* when);
+
   const std::map<std::uint64_t, OracleStream>& streams() const { return streams_; }
   std::uint64_t acknowledged_records() const;
 
@@ -166,6 +172,7 @@ class Oracle {
   std::string read_error_allowed(std::uint64_t stream, const OracleStream& s, std::uint64_t from, const Error& e,
                                  bool read_error_now, const char* during) const;
   bool finding_explained(const Finding& f) const;
+  bool proof_error_allowed(std::uint64_t id, const Error& e, std::size_t faults_before) const;
   bool touched_near(std::uint64_t stream, const OracleStream& s, std::uint64_t from, std::uint64_t to) const;
   // Maps the filesystem's faults logged so far (before judging anything).
   void absorb() { faults_.absorb(sim_.fault_log()); }
@@ -185,6 +192,7 @@ class Oracle {
   std::map<std::uint64_t, MustSurvive> must_survive_;
   bool recovery_interrupted_ = false;
   std::uint64_t next_batch_id_ = 1;
+  std::uint64_t proof_checks_ = 0;
   std::uint64_t max_batch_records_ = 1;  // the largest batch appended or attempted
   rules::Chain chain_;
   std::set<std::uint64_t> rule_damage_;  // offsets check_files found damaged (one stream)

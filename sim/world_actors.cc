@@ -165,6 +165,7 @@ void World::purge(std::uint64_t stream) {
     auto st = store_->stats(stream);
     if (st.ok()) {
       std::string why = oracle_.purge_ok(stream, p, now, plan, *st);
+      if (why.empty()) why = oracle_.check_proofs(*store_, "after a purge");
       if (!why.empty()) return fail(why);
     }
     note(fmt::format("purge stream {}: {} segments", stream, r->segments_removed));

@@ -116,6 +116,7 @@ void World::after_open(bool crashed, bool after_clean_close) {
   if (!rep.torn_tails.empty()) REACHABLE("sim: recovery truncated a torn tail");
   if (!rep.damage.empty()) REACHABLE("sim: recovery reported damage");
   std::string why = oracle_.check_recovery(*store_, final_check_, crashed);
+  if (why.empty()) why = oracle_.check_proofs(*store_, "after a recovery");
   if (!why.empty()) return fail(why);
   // The operator repairs every stream open refused to append to, and now and then one
   // with other damage.

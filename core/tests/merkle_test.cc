@@ -1,7 +1,7 @@
 // The Merkle tree against Certificate Transparency's published vectors (the eight-leaf
-// tree of RFC 6962's reference implementation) and against verifiers written here from
-// RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2 (consistency), with their own SHA-256 calls
-// (OpenSSL one-shot EVP_Digest), never the prover's code.
+// tree of RFC 6962's reference implementation) and against the verifiers of
+// core/tests/rfc9162.h (RFC 9162 §2.1.3.2 and §2.1.4.2, on OpenSSL's one-shot
+// EVP_Digest), never the prover's code; and the core's own verifiers against those.
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
@@ -13,83 +13,13 @@
 #include <vector>
 
 #include "core/merkle.h"
+#include "core/tests/rfc9162.h"
 
 namespace {
 
 using cairn::Bytes;
 using cairn::merkle::Hash;
-
-Hash sha(const Bytes& in) {
-  Hash out{};
-  unsigned int len = 0;
-  EVP_Digest(in.data(), in.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
-
-Hash leaf(const Bytes& d) {
-  Bytes in{0x00};
-  in.insert(in.end(), d.begin(), d.end());
-  return sha(in);
-}
-
-Hash node(const Hash& l, const Hash& r) {
-  Bytes in{0x01};
-  in.insert(in.end(), l.begin(), l.end());
-  in.insert(in.end(), r.begin(), r.end());
-  return sha(in);
-}
-
-// "Right-shift both fn and sn equally" while fn's lowest bit is `bit` (and fn is not 0).
-void shift_while_lsb(std::uint64_t& fn, std::uint64_t& sn, std::uint64_t bit) {
-  while ((fn & 1) == bit && fn != 0) {
-    fn >>= 1;
-    sn >>= 1;
-  }
-}
-
-// RFC 9162 §2.1.3.2.
-bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf_h, const std::vector<Hash>& path,
-                      const Hash& root) {
-  if (index >= size) return false;
-  std::uint64_t fn = index, sn = size - 1;
-  Hash r = leaf_h;
-  for (const Hash& p : path) {
-    if (sn == 0) return false;
-    if ((fn & 1) != 0 || fn == sn) {
-      r = node(p, r);
-      shift_while_lsb(fn, sn, 0);
-    } else {
-      r = node(r, p);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn == 0 && r == root;
-}
-
-// RFC 9162 §2.1.4.2, for 0 < first < second.
-bool verify_consistency(std::uint64_t first, std::uint64_t second, const Hash& first_hash, const Hash& second_hash,
-                        std::vector<Hash> path) {
-  if (path.empty()) return false;
-  if ((first & (first - 1)) == 0) path.insert(path.begin(), first_hash);
-  std::uint64_t fn = first - 1, sn = second - 1;
-  shift_while_lsb(fn, sn, 1);
-  Hash fr = path[0], sr = path[0];
-  for (std::size_t i = 1; i < path.size(); ++i) {
-    const Hash& c = path[i];
-    if (sn == 0) return false;
-    if ((fn & 1) != 0 || fn == sn) {
-      fr = node(c, fr);
-      sr = node(c, sr);
-      shift_while_lsb(fn, sn, 0);
-    } else {
-      sr = node(sr, c);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return fr == first_hash && sr == second_hash && sn == 0;
-}
+using namespace cairn::rfc9162;
 
 std::string hex(const Hash& h) { return cairn::hex(h); }
 
@@ -189,5 +119,37 @@ TEST_CASE("every proof the tree gives verifies with the RFC's algorithms; altere
     level.resize(static_cast<std::size_t>(m));
     level.push_back(leaf(Bytes{1, 2, 3}));
     RC_ASSERT(*t.root(m + 1) == mth(0, static_cast<std::size_t>(m + 1)));
+  });
+}
+
+TEST_CASE("the core's verifiers accept what the RFC's accept and refuse altered proofs") {
+  rc::prop("inclusion and consistency", [] {
+    cairn::ChainHasher h;
+    cairn::merkle::Tree t;
+    const auto n = *rc::gen::inRange<std::uint64_t>(1, 70);
+    std::vector<Bytes> leaves;
+    for (std::uint64_t k = 0; k < n; ++k) {
+      leaves.push_back(Bytes{static_cast<std::uint8_t>(k), static_cast<std::uint8_t>(k >> 8)});
+      t.append(cairn::merkle::leaf_hash(h, leaves.back()));
+    }
+    const auto i = *rc::gen::inRange<std::uint64_t>(0, n);
+    const auto m = *rc::gen::inRange<std::uint64_t>(1, n + 1);
+    const Hash root_n = *t.root(n), root_m = *t.root(m);
+    auto path = *t.inclusion_proof(i, n);
+    RC_ASSERT(cairn::merkle::verify_inclusion(h, i, n, leaf(leaves[i]), path, root_n));
+    auto proof = *t.consistency_proof(m, n);
+    RC_ASSERT(m == n || verify_consistency(m, n, root_m, root_n, proof));
+    RC_ASSERT(cairn::merkle::verify_consistency(h, m, n, root_m, root_n, proof));
+    if (!path.empty()) {
+      path[*rc::gen::inRange<std::size_t>(0, path.size())][0] ^= 1;
+      RC_ASSERT(!cairn::merkle::verify_inclusion(h, i, n, leaf(leaves[i]), path, root_n));
+    }
+    if (m != n && i < m) {  // a proof against another tree's root fails
+      RC_ASSERT(!cairn::merkle::verify_inclusion(h, i, n, leaf(leaves[i]), *t.inclusion_proof(i, n), root_m));
+    }
+    if (!proof.empty()) {
+      proof.back()[31] ^= 0x80;
+      RC_ASSERT(!cairn::merkle::verify_consistency(h, m, n, root_m, root_n, proof));
+    }
   });
 }

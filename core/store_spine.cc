@@ -1,0 +1,290 @@
+// The spine of each stream: its Merkle tree's leaves in a file retention never purges,
+// reconciled with the segments at open (RECOVERY.md, "The spine"), and the proofs built
+// on it (Store::merkle_root, prove_inclusion, prove_consistency).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/canary.h"
+#include "core/frame_cursor.h"
+#include "core/frame_reader.h"
+#include "core/spine.h"
+#include "core/store.h"
+#include "core/store_impl.h"
+#include "properties/properties.h"
+
+namespace cairn {
+namespace {
+
+constexpr std::uint64_t kEntriesPerRead = 1 << 16;  // 2.25 MiB of entries per pread
+
+std::string spine_path(const Stream& s) { return fs::join_path(s.dir, spine::file_name()); }
+
+Error spine_error(const Stream& s, std::uint64_t offset, std::string what) {
+  Error e = make_error(Errc::corruption, fmt::format("stream {}: leaf {}: {}", s.id, offset, what));
+  e.stream = s.id;
+  e.segment = spine::file_name();
+  e.byte_pos = spine::entry_pos(offset);
+  e.offset = offset;
+  return e;
+}
+
+// The entry of `offset` in the spine file: nullopt when its CRC fails. Errors: io_error.
+Result<std::optional<ChainHash>> read_entry(fs::File& file, std::uint64_t offset) {
+  std::uint8_t buf[spine::kEntryBytes];
+  CAIRN_ASSIGN_OR_RETURN(std::size_t got, file.pread(spine::entry_pos(offset), buf));
+  if (got != sizeof(buf)) return std::optional<ChainHash>();
+  return spine::decode_entry(offset, buf);
+}
+
+}  // namespace
+
+void SpineState::drop_last() {
+  pending.pop_back();
+  if (tree && tree->size() > known()) tree->truncate(known());
+}
+
+void SpineState::add(std::uint64_t offset, const ChainHash& leaf) {
+  if (broken || offset != known()) return;
+  pending.push_back(leaf);
+  if (tree && tree->size() == offset) tree->append_data(leaf);
+}
+
+// Reads the spine file's header and the number of entries whose CRC holds at its end,
+// or removes a file whose header is not one (a creation a crash cut short, or damage).
+static Result<std::uint64_t> read_spine(Store::Impl& im, Stream& s) {
+  SpineState& sp = s.spine;
+  const std::string path = spine_path(s);
+  CAIRN_ASSIGN_OR_RETURN(bool present, im.fs.exists(path));
+  if (!present) return 0;  // created at the first seal or close
+  CAIRN_ASSIGN_OR_RETURN(sp.file, im.fs.open(path, fs::OpenOptions{.read_only = im.read_only()}));
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t bytes, sp.file->size());
+  Bytes header(spine::kHeaderBytes);
+  CAIRN_ASSIGN_OR_RETURN(std::size_t got, sp.file->pread(0, header));
+  header.resize(got);
+  if (Status ok = spine::check_header(header, s.id, path); !ok.ok()) {
+    if (ok.error().code == Errc::unsupported_format) return std::move(ok).error();
+    im.act(fmt::format("stream {}: removed the spine ({})", s.id, ok.error().message),
+           fmt::format("stream {}: would remove the spine ({})", s.id, ok.error().message));
+    sp.file.reset();
+    if (!im.read_only()) CAIRN_TRY(im.fs.unlink(path));
+    return 0;
+  }
+  std::uint64_t count = spine::entries_in(bytes);
+  // A torn write leaves entries that fail their CRC at the end: they were never synced.
+  while (count > 0) {
+    CAIRN_ASSIGN_OR_RETURN(auto last, read_entry(*sp.file, count - 1));
+    if (last) break;
+    --count;
+  }
+  if (!im.read_only() && spine::entry_pos(count) != bytes) {
+    CAIRN_TRY(sp.file->truncate(spine::entry_pos(count)));
+  }
+  return count;
+}
+
+Status Store::Impl::open_spine(Stream& s) {
+  SpineState& sp = s.spine;
+  sp = SpineState{};
+  CAIRN_ASSIGN_OR_RETURN(const std::uint64_t count, read_spine(*this, s));
+  const std::uint64_t keep = std::min(count, s.next_offset);
+  if (keep < count) {
+    act(fmt::format("stream {}: cut the spine back from {} to {} leaves (records past {} did not survive)", s.id,
+                    count, keep, keep),
+        fmt::format("stream {}: would cut the spine back from {} to {} leaves", s.id, count, keep));
+    REACHABLE("recovery cut back a spine ahead of its log", {"stream", s.id});
+    if (!read_only()) CAIRN_TRY(sp.file->truncate(spine::entry_pos(keep)));
+  }
+  if (sp.file && !read_only()) {
+    Status synced = sp.file->sync();
+    if (!synced.ok()) return fail_stop(std::move(synced).error());
+  }
+  sp.on_disk = keep;
+  const bool sealed_behind = keep < s.active().base_offset && keep < s.next_offset;
+  // The active segment's leaves come from recovery's scan; a spine behind it (leaves of
+  // sealed segments lost with a crash, or the file) is re-derived from the segments.
+  CAIRN_TRY(derive_spine(s, s.next_offset));
+  s.active().scanned_leaves = {};
+  if (sealed_behind) {
+    REACHABLE("recovery re-derived spine leaves of sealed segments", {"stream", s.id});
+    act(fmt::format("stream {}: re-derived spine leaves from {} on from the segments", s.id, keep),
+        fmt::format("stream {}: would re-derive spine leaves from {} on from the segments", s.id, keep));
+    // Retention may remove those segments: their leaves are made durable now.
+    if (!read_only()) CAIRN_TRY(flush_spine(s));
+  }
+  if (sp.broken) {
+    // Proofs of larger trees fail until a reopen or repair finds the leaf (a damaged
+    // record), or for good (a record retention removed before its leaf was kept).
+    const std::string stops = fmt::format("stream {}: the spine's leaves stop at {}: {}", s.id, sp.known(),
+                                          sp.broken->message);
+    act(stops, stops);
+  }
+  return {};
+}
+
+// The leaf data of `offset` (< known()), or nullopt when its spine entry fails its CRC.
+static Result<std::optional<ChainHash>> known_leaf(SpineState& sp, std::uint64_t offset) {
+  if (offset >= sp.on_disk) return std::optional<ChainHash>(sp.pending[offset - sp.on_disk]);
+  return read_entry(*sp.file, offset);
+}
+
+// Derives the leaves of one segment from `x` = known() on, by walking its verified frames.
+static Status derive_from_segment(Store::Impl& im, Stream& s, Segment& seg, std::uint64_t limit) {
+  SpineState& sp = s.spine;
+  const std::uint64_t x = sp.known();
+  std::optional<ChainHash> before;  // h(x - 1) as the spine knows it
+  if (x > 0 && !s.gap_at(x - 1)) {
+    CAIRN_ASSIGN_OR_RETURN(before, known_leaf(sp, x - 1));
+  }
+  // Start at the last index entry at or below x (or the header, seeded by the anchor).
+  std::uint64_t pos = format::kSegmentHeaderBytes, at = seg.base_offset;
+  for (const format::IndexEntry& e : seg.entries) {
+    if (e.offset > x) break;
+    pos = e.byte_pos;
+    at = e.offset;
+  }
+  std::optional<ChainHash> seed;
+  if (at == seg.base_offset && seg.anchor_known) seed = seg.anchor;
+  if (at == x && before) seed = before;
+  CAIRN_ASSIGN_OR_RETURN(fs::File* file, im.segment_file(s, seg));
+  FrameReader reader(*file, seg.size_bytes, im.max_record_bytes);
+  FrameCursor cur(reader, im.hasher, pos, at, seed);
+  while (sp.known() < limit && cur.offset() < seg.next_offset) {
+    if (cur.offset() == x && before && cur.seeded() && cur.hash() != *before) {
+      sp.broken = spine_error(s, x, fmt::format("{} does not continue the spine's leaf {}", seg.name, x - 1));
+      return {};
+    }
+    CAIRN_ASSIGN_OR_RETURN(FrameCursor::Outcome out, cur.next());
+    // A chain break may mean the record before it was changed: its leaf is not known.
+    if (out == FrameCursor::Outcome::chain_break && !sp.pending.empty() && sp.known() == cur.offset() &&
+        cur.offset() > x && !canary_on(Canary::spine_leaf_before_break_kept)) {
+      sp.drop_last();
+    }
+    if (out != FrameCursor::Outcome::frame) {
+      sp.broken = spine_error(s, cur.offset(), fmt::format("{} byte {}: {}", seg.name, cur.pos(),
+                                                            out == FrameCursor::Outcome::end ? "ends early" : cur.why()));
+      return {};
+    }
+    if (cur.offset() - 1 >= x) sp.add(cur.offset() - 1, cur.hash());
+  }
+  return {};
+}
+
+Status Store::Impl::derive_spine(Stream& s, std::uint64_t limit) {
+  SpineState& sp = s.spine;
+  while (!sp.broken && sp.known() < limit) {
+    const std::uint64_t x = sp.known();
+    if (const manifest::Gap* g = s.gap_at(x)) {  // removed by repair before its leaf was kept
+      for (std::uint64_t o = x; o < std::min(g->to_offset, limit); ++o) sp.add(o, spine::kLostLeaf);
+      continue;
+    }
+    if (x < s.first_offset()) {
+      sp.broken = spine_error(s, x, fmt::format("not in the spine, and retention removed its segment (the stream "
+                                                "starts at {})", s.first_offset()));
+      break;
+    }
+    auto seg = std::find_if(s.segments.begin(), s.segments.end(),
+                            [&](const Segment& g) { return x >= g.base_offset && x < g.next_offset; });
+    if (seg == s.segments.end() || seg->missing) {
+      sp.broken = spine_error(s, x, "no segment holds its record");
+      break;
+    }
+    if (x - seg->base_offset < seg->scanned_leaves.size()) {  // recovery's scan hashed them
+      const std::uint64_t end = std::min(limit, seg->base_offset + seg->scanned_leaves.size());
+      for (std::uint64_t o = x; o < end; ++o) sp.add(o, seg->scanned_leaves[o - seg->base_offset]);
+      continue;
+    }
+    CAIRN_TRY(derive_from_segment(*this, s, *seg, limit));
+  }
+  return {};
+}
+
+// Creates the spine file with its header, durable with its directory entry.
+static Status create_spine(Store::Impl& im, Stream& s) {
+  const std::string path = spine_path(s);
+  CAIRN_ASSIGN_OR_RETURN(s.spine.file, im.fs.open(path, fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_TRY(fs::write_all(*s.spine.file, 0, spine::encode_header(s.id)));
+  Status synced = s.spine.file->sync();
+  if (synced.ok()) synced = im.fs.sync_dir(s.dir);
+  if (!synced.ok()) return im.fail_stop(std::move(synced).error());
+  return {};
+}
+
+Status Store::Impl::flush_spine(Stream& s) {
+  SpineState& sp = s.spine;
+  CAIRN_TRY(derive_spine(s, s.next_offset));
+  if (sp.pending.empty()) return {};
+  Status st = sp.file ? Status() : create_spine(*this, s);
+  if (!st.ok()) return failed ? st : fail_stop(std::move(st).error());
+  Bytes buf(sp.pending.size() * spine::kEntryBytes);
+  for (std::size_t i = 0; i < sp.pending.size(); ++i) {
+    spine::encode_entry(sp.on_disk + i, sp.pending[i], buf.data() + i * spine::kEntryBytes);
+  }
+  st = fs::write_all(*sp.file, spine::entry_pos(sp.on_disk), buf);
+  if (st.ok() && !canary_on(Canary::spine_not_synced)) st = sp.file->sync();
+  // Leaves not durable would leave their segments unpurgeable: stop writing instead.
+  if (!st.ok()) return fail_stop(std::move(st).error());
+  sp.on_disk += sp.pending.size();
+  sp.pending.clear();
+  return {};
+}
+
+// Reads every spine entry into a new tree. Errors: corruption (an entry's CRC), io_error.
+static Status build_tree(Stream& s) {
+  SpineState& sp = s.spine;
+  auto tree = std::make_unique<merkle::Tree>();
+  Bytes buf;
+  for (std::uint64_t o = 0; o < sp.on_disk;) {
+    const std::uint64_t n = std::min(kEntriesPerRead, sp.on_disk - o);
+    buf.resize(n * spine::kEntryBytes);
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, sp.file->pread(spine::entry_pos(o), buf));
+    for (std::uint64_t i = 0; i < n; ++i, ++o) {
+      auto leaf = (i + 1) * spine::kEntryBytes <= got ? spine::decode_entry(o, buf.data() + i * spine::kEntryBytes)
+                                                      : std::nullopt;
+      if (!leaf) return spine_error(s, o, "spine entry fails its CRC32C");
+      tree->append_data(*leaf);
+    }
+  }
+  for (const ChainHash& leaf : sp.pending) tree->append_data(leaf);
+  sp.tree = std::move(tree);
+  return {};
+}
+
+Result<const merkle::Tree*> Store::Impl::spine_tree(Stream& s, std::uint64_t size) {
+  CAIRN_TRY(check_fresh(s));
+  if (size > s.readable_end()) {
+    return make_error(Errc::invalid_argument, fmt::format("stream {}: tree size {} is above its {} records", s.id,
+                                                          size, s.readable_end()));
+  }
+  if (!s.spine.tree) CAIRN_TRY(build_tree(s));
+  CAIRN_TRY(derive_spine(s, size));
+  if (s.spine.known() < size) return *s.spine.broken;
+  ALWAYS(s.spine.tree->size() == s.spine.known(), "the tree holds every known leaf", {"stream", s.id});
+  return s.spine.tree.get();
+}
+
+Result<ChainHash> Store::merkle_root(std::uint64_t stream, std::uint64_t tree_size) {
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_ASSIGN_OR_RETURN(const merkle::Tree* t, impl_->spine_tree(*s, tree_size));
+  return t->root(tree_size);
+}
+
+Result<InclusionProof> Store::prove_inclusion(std::uint64_t stream, std::uint64_t offset, std::uint64_t tree_size) {
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_ASSIGN_OR_RETURN(const merkle::Tree* t, impl_->spine_tree(*s, tree_size));
+  InclusionProof p{offset, tree_size, {}, {}};
+  CAIRN_ASSIGN_OR_RETURN(p.path, t->inclusion_proof(offset, tree_size));
+  CAIRN_ASSIGN_OR_RETURN(auto leaf, known_leaf(s->spine, offset));
+  if (!leaf) return spine_error(*s, offset, "spine entry fails its CRC32C");
+  p.leaf_data = *leaf;
+  return p;
+}
+
+Result<std::vector<ChainHash>> Store::prove_consistency(std::uint64_t stream, std::uint64_t old_size,
+                                                        std::uint64_t new_size) {
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, impl_->find_stream(stream));
+  CAIRN_ASSIGN_OR_RETURN(const merkle::Tree* t, impl_->spine_tree(*s, new_size));
+  return t->consistency_proof(old_size, new_size);
+}
+
+}  // namespace cairn

@@ -1,0 +1,91 @@
+// The oracle's check of the spine: Merkle roots, inclusion and consistency proofs of a
+// stream, judged against the tree the oracle builds itself (sim/proof_rules: RFC 9162,
+// its own SHA-256) from the chain hashes it computed for the records it read back.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/format.h"
+#include "properties/properties.h"
+#include "sim/oracle.h"
+#include "sim/proof_rules.h"
+
+namespace cairn::sim {
+namespace {
+
+// A step of SplitMix64: the proof sizes and offsets to try, from a counter.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+// Whether a proof of `stream` may fail: a read fault or a power loss during the call, or
+// any fault ever injected into a file of the stream (a leaf derived from a damaged record
+// cannot be known; the FaultMap forgets the records retention removed, so the log is
+// read whole). A proof that verifies is required either way; a wrong one is never allowed.
+bool Oracle::proof_error_allowed(std::uint64_t id, const Error& e, std::size_t faults_before) const {
+  if (e.code != Errc::corruption && e.code != Errc::io_error) return false;
+  if (sim_.fault_log().size() > faults_before || sim_.powered_off()) return true;
+  const std::string dir = "/" + format::stream_dir_name(id) + "/";
+  return std::any_of(sim_.fault_log().begin(), sim_.fault_log().end(),
+                     [&](const fs::FaultRecord& f) { return f.path.find(dir) != std::string::npos; });
+}
+
+std::string Oracle::check_proofs(Store& store, const char* when) {
+  absorb();
+  for (auto& [id, s] : streams_) {
+    const std::uint64_t known = s.chain.size();
+    auto st = store.stats(id);
+    if (known == 0 || !st.ok() || st->next_offset < known || sim_.powered_off()) continue;
+    while (s.leaf_cache.size() > known) s.leaf_cache.pop_back();
+    for (std::size_t o = 0; o < known; ++o) {
+      if (o == s.leaf_cache.size()) s.leaf_cache.push_back({s.chain[o], rules::leaf_hash(s.chain[o])});
+      if (s.leaf_cache[o].first != s.chain[o]) s.leaf_cache[o] = {s.chain[o], rules::leaf_hash(s.chain[o])};
+    }
+    std::vector<rules::Hash> leaves(known);
+    for (std::size_t o = 0; o < known; ++o) leaves[o] = s.leaf_cache[o].second;
+    const std::uint64_t r = mix(++proof_checks_);
+    const std::uint64_t n = 1 + r % known, i = (r >> 20) % n, m = 1 + (r >> 40) % n;
+    const rules::Hash root_n = rules::merkle_root(leaves, n);
+    std::size_t faults_before = sim_.fault_log().size();
+    auto fail = [&](const std::string& what) -> std::string {
+      return fmt::format("stream {} {}: {} (tree of {} leaves)", id, when, what, n);
+    };
+    auto root = store.merkle_root(id, n);
+    if (!root.ok()) {
+      if (proof_error_allowed(id, root.error(), faults_before)) continue;
+      return fail("merkle_root failed: " + root.error().to_string());
+    }
+    if (*root != root_n) return fail("the Merkle root differs from the oracle's");
+    faults_before = sim_.fault_log().size();
+    auto p = store.prove_inclusion(id, i, n);
+    if (!p.ok()) {
+      if (proof_error_allowed(id, p.error(), faults_before)) continue;
+      return fail(fmt::format("prove_inclusion({}) failed: {}", i, p.error().to_string()));
+    }
+    if (p->leaf_data != s.chain[i] || !rules::inclusion_holds(i, n, leaves[i], p->path, root_n)) {
+      return fail(fmt::format("the inclusion proof of leaf {} does not verify", i));
+    }
+    if (m < n) {
+      faults_before = sim_.fault_log().size();
+      auto c = store.prove_consistency(id, m, n);
+      if (!c.ok()) {
+        if (proof_error_allowed(id, c.error(), faults_before)) continue;
+        return fail(fmt::format("prove_consistency({}) failed: {}", m, c.error().to_string()));
+      }
+      if (!rules::consistency_holds(m, n, rules::merkle_root(leaves, m), root_n, *c)) {
+        return fail(fmt::format("the consistency proof from {} leaves does not verify", m));
+      }
+    }
+    if (sim_.powered_off()) return {};  // the power failed during the checks: the world restarts
+    SOMETIMES(true, "sim: Merkle proofs verified by the oracle");
+    SOMETIMES(i < s.first, "sim: an inclusion proof of a record retention removed verified");
+  }
+  return {};
+}
+
+}  // namespace cairn::sim
