@@ -18,11 +18,6 @@
 namespace cairn::cli {
 namespace {
 
-int fail(const Error& e) {
-  std::fprintf(stderr, "cairn: %s\n", e.to_string().c_str());
-  return 1;
-}
-
 // Progress on stderr, only when stderr is a terminal, at most twice a second.
 class Progress {
  public:
@@ -45,25 +40,6 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};  // allowed: progress display of the CLI
 };
 
-// Writers lock the store; readers open it read-only and never change a byte. What
-// recovery found goes to stderr unless the caller prints it itself (`quiet`: verify).
-Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, const Args& a, bool writer,
-                                          bool quiet = false) {
-  Options o;
-  o.create_if_missing = writer;
-  o.read_only = !writer;
-  o.max_segment_bytes = a.max_segment_bytes;
-  o.max_record_bytes = a.max_record_bytes;
-  CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
-  auto store = Store::open(fs, clock, a.dir, o);
-  if (store.ok() && !quiet) {
-    const RecoveryReport& rep = (*store)->recovery_report();
-    if (!rep.clean() || !rep.actions.empty() || !rep.invalid_indexes.empty()) {
-      std::fprintf(stderr, "%s\n", rep.to_string().c_str());
-    }
-  }
-  return store;
-}
 
 // The append loop of --length-prefixed input. Returns 0, or 1 after printing why.
 int append_prefixed(const Args& a, std::vector<Bytes>& batch, std::uint64_t& appended,
@@ -152,6 +128,31 @@ nlohmann::json verify_json(const RecoveryReport& rep, const VerifyReport& v) {
 }
 
 }  // namespace
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "cairn: %s\n", e.to_string().c_str());
+  return 1;
+}
+
+// Writers lock the store; readers open it read-only and never change a byte. What
+// recovery found goes to stderr unless the caller prints it itself (`quiet`: verify).
+Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, const Args& a, bool writer,
+                                          bool quiet) {
+  Options o;
+  o.create_if_missing = writer;
+  o.read_only = !writer;
+  o.max_segment_bytes = a.max_segment_bytes;
+  o.max_record_bytes = a.max_record_bytes;
+  CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
+  auto store = Store::open(fs, clock, a.dir, o);
+  if (store.ok() && !quiet) {
+    const RecoveryReport& rep = (*store)->recovery_report();
+    if (!rep.clean() || !rep.actions.empty() || !rep.invalid_indexes.empty()) {
+      std::fprintf(stderr, "%s\n", rep.to_string().c_str());
+    }
+  }
+  return store;
+}
 
 int usage(const std::string& why) {
   std::fprintf(stderr, "cairn: %s (see cairn --help)\n", why.c_str());

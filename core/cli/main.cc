@@ -6,6 +6,9 @@
 //   cairn stat   --dir D [--json]
 //   cairn purge  --dir D [--stream S] (--older-than DURATION | --max-bytes N)
 //   cairn repair --dir D --stream S (--dry-run | --yes)
+//   cairn root   --dir D --stream S [--size N]
+//   cairn prove  --dir D --stream S (--offset O | --old-size M) [--size N]
+//   cairn check-proof [FILE] [--root HEX]
 //
 // One writer at a time (append, purge, repair lock the store); stat, verify, read and
 // `repair --dry-run` open it read-only and change nothing. Exit status: 0 success
@@ -46,6 +49,9 @@ struct Commands {
   CLI::App* stat;
   CLI::App* purge;
   CLI::App* repair;
+  CLI::App* root;
+  CLI::App* prove;
+  CLI::App* check_proof;
 };
 
 Commands define(CLI::App& app, Args& a) {
@@ -79,6 +85,18 @@ Commands define(CLI::App& app, Args& a) {
   common(c.repair, a, true, false);
   auto* dry = c.repair->add_flag("--dry-run", a.dry_run, "print exactly what would be removed and change nothing");
   c.repair->add_flag("--yes", a.yes, "do it")->excludes(dry);
+  c.root = app.add_subcommand("root", "the Merkle root (RFC 9162) of a stream's first N records, as JSON (read-only)");
+  common(c.root, a, true, false);
+  c.root->add_option("--size", a.size, "tree size in records from offset 0 (default: all)")->check(unsigned_number());
+  c.prove = app.add_subcommand("prove", "an inclusion or consistency proof (RFC 9162), as JSON (read-only)");
+  common(c.prove, a, true, false);
+  c.prove->add_option("--size", a.size, "tree size in records from offset 0 (default: all)")->check(unsigned_number());
+  c.prove->add_option("--offset", a.offset, "prove this record is in the tree")->check(unsigned_number());
+  c.prove->add_option("--old-size", a.old_size, "prove the tree of this size is a prefix of the tree")
+      ->check(unsigned_number());
+  c.check_proof = app.add_subcommand("check-proof", "verify a proof printed by `cairn prove` (no store needed)");
+  c.check_proof->add_option("file", a.proof_file, "the proof's JSON (default: stdin)");
+  c.check_proof->add_option("--root", a.trusted_root, "a root you trust (hex): the proof must be for it");
   return c;
 }
 
@@ -101,6 +119,13 @@ int main(int argc, char** argv) {
     if (sub->parsed() && sub->count("--stream") > 0) a.stream_given = true;
   }
   if (c.purge->parsed() && c.purge->count("--max-bytes") > 0) a.max_bytes_given = true;
+  for (CLI::App* sub : {c.root, c.prove}) {
+    if (sub->parsed()) a.size_given = sub->count("--size") > 0;
+  }
+  if (c.prove->parsed()) {
+    a.offset_given = c.prove->count("--offset") > 0;
+    a.old_size_given = c.prove->count("--old-size") > 0;
+  }
 
   cairn::fs::PosixFileSystem fs;
   cairn::SystemClock clock;
@@ -110,5 +135,8 @@ int main(int argc, char** argv) {
   if (c.stat->parsed()) return cairn::cli::cmd_stat(fs, clock, a);
   if (c.purge->parsed()) return cairn::cli::cmd_purge(fs, clock, a);
   if (c.repair->parsed()) return cairn::cli::cmd_repair(fs, clock, a);
+  if (c.root->parsed()) return cairn::cli::cmd_root(fs, clock, a);
+  if (c.prove->parsed()) return cairn::cli::cmd_prove(fs, clock, a);
+  if (c.check_proof->parsed()) return cairn::cli::cmd_check_proof(a);
   return cairn::cli::usage("unknown command");
 }

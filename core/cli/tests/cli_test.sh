@@ -208,6 +208,29 @@ grep -q "durable: all 3 of them" "$work/cut.txt" || fail "durability of the appe
 expect_rc 0 "$work/cut-stat.txt" "$cairn" stat --dir "$work/cut"
 grep -q "stream 1: offsets 0\.\.2," "$work/cut-stat.txt" || fail "stat range is not inclusive: $(cat "$work/cut-stat.txt")"
 
+# ---- Merkle proofs: a record's inclusion and the log's consistency verify without the
+# store, also after retention removed the records they are about; altered ones do not.
+root_of() { "$cairn" root --dir "$work/store" --stream 1 --size "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root"])'; }
+"$cairn" prove --dir "$work/store" --stream 1 --offset 3 --size 40 > "$work/inc.json"
+"$cairn" prove --dir "$work/store" --stream 1 --old-size 10 --size 40 > "$work/con.json"
+root40=$(root_of 40)
+expect_rc 0 "$work/inc.txt" "$cairn" check-proof "$work/inc.json" --root "$root40"
+says "$work/inc.txt" "verified: leaf 3 "
+expect_rc 0 "$work/con.txt" "$cairn" check-proof --root "$root40" < "$work/con.json"
+says "$work/con.txt" "verified: the tree of 10 leaves"
+expect_rc 1 "$work/wrong-root.txt" "$cairn" check-proof "$work/inc.json" --root "$(root_of 41)"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p=d['path'][0]; d['path'][0]=('0' if p[0]!='0' else '1')+p[1:]; print(json.dumps(d))" \
+  "$work/inc.json" > "$work/bad.json"
+expect_rc 1 "$work/bad.txt" "$cairn" check-proof "$work/bad.json"
+says "$work/bad.txt" "does not verify"
+echo '{"type":"inclusion"}' > "$work/malformed.json"
+expect_rc 1 "$work/malformed.txt" "$cairn" check-proof "$work/malformed.json"
+says "$work/malformed.txt" "malformed proof"
+expect_rc 2 "$work/prove-usage.txt" "$cairn" prove --dir "$work/store" --stream 1
+
 "$cairn" purge --dir "$work/store" --max-bytes 0 | grep -q "^purged" || fail "purge --max-bytes"
 expect_rc 0 "$work/after-purge.txt" "$cairn" verify --dir "$work/store"
+[ "$(root_of 40)" = "$root40" ] || fail "the root of the first 40 records changed with the purge"
+"$cairn" prove --dir "$work/store" --stream 1 --offset 3 --size 40 | cmp - "$work/inc.json" || fail "the proof changed with the purge"
+expect_rc 0 "$work/inc-after.txt" "$cairn" check-proof "$work/inc.json" --root "$root40"
 echo "cli test passed"
