@@ -37,7 +37,9 @@ bool Oracle::proof_error_allowed(std::uint64_t id, const Error& e, std::size_t f
 
 std::string Oracle::check_proofs(Store& store, const char* when) {
   absorb();
-  for (auto& [id, s] : streams_) {
+  for (auto& entry : streams_) {
+    const std::uint64_t id = entry.first;  // not a structured binding: lambdas capture it (clang 14)
+    OracleStream& s = entry.second;
     const std::uint64_t known = s.chain.size();
     auto st = store.stats(id);
     if (known == 0 || !st.ok() || st->next_offset < known || sim_.powered_off()) continue;
