@@ -144,4 +144,42 @@ TEMPLATE_TEST_CASE("a spine behind its log is re-derived, one ahead or torn is c
   }
 }
 
+TEMPLATE_TEST_CASE("offsets repair removed before their leaves were kept get the lost-leaf marker", "[spine]",
+                   PosixEnv, SimEnv) {
+  TestType env;
+  auto st = open_store(env);
+  fill(env, *st, 90);
+  std::vector<Bytes> leaves = chain_of(*st, 7);
+  REQUIRE(st->close().ok());
+  const std::string sdir = env.dir + "/" + format::stream_dir_name(7);
+  REQUIRE(env.fs().unlink(sdir + "/" + spine::file_name()).ok());
+  {  // a flipped payload byte in the first segment, at rest
+    auto seg = env.fs().open(sdir + "/" + format::segment_file_name(0), {});
+    REQUIRE(seg.ok());
+    std::uint8_t b[1];
+    REQUIRE((*seg)->pread(1000, b).ok());
+    b[0] ^= 0x40;
+    REQUIRE(fs::write_all(**seg, 1000, b).ok());
+  }
+  Options full = small_options();
+  full.full_scan_on_open = true;
+  st = open_store(env, full);
+  CHECK(has_action(*st, "the spine's leaves stop at"));
+  REQUIRE(!st->recovery_report().damage.empty());
+  const std::uint64_t damaged = st->recovery_report().damage[0].offset;
+  auto rep = st->repair(7);
+  REQUIRE(rep.ok());
+  REQUIRE(!rep->lost_offsets.empty());
+  // The leaves before the damaged record were derived and kept at that open; a removed
+  // offset from the damaged record on never reached the spine: the lost-leaf marker.
+  for (const auto& [a, b] : rep->lost_offsets) {
+    REQUIRE(a <= damaged);
+    for (std::uint64_t o = damaged; o < b && o < leaves.size(); ++o) leaves[o] = Bytes(32, 0);
+  }
+  check_proofs(*st, 7, leaves);
+  REQUIRE(st->close().ok());
+  st = open_store(env);
+  check_proofs(*st, 7, leaves);
+}
+
 }  // namespace cairn::testing
