@@ -86,12 +86,16 @@ Hash Chain::next(const Hash& prev, std::uint64_t offset, std::uint8_t kind, std:
   for (int i = 0; i < 8; ++i) fields[i] = static_cast<std::uint8_t>(offset >> (8 * i));
   fields[8] = kind;
   for (int i = 0; i < 8; ++i) fields[9 + i] = static_cast<std::uint8_t>(timestamp_us >> (8 * i));
+  return sha256(ByteView(prev.data(), prev.size()), ByteView(fields, sizeof(fields)), payload);
+}
+
+Hash Chain::sha256(ByteView a, ByteView b, ByteView c) {
   Hash out{};
   unsigned int len = 0;
   const bool ok = EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) == 1 &&
-                  EVP_DigestUpdate(impl_->ctx, prev.data(), prev.size()) == 1 &&
-                  EVP_DigestUpdate(impl_->ctx, fields, sizeof(fields)) == 1 &&
-                  EVP_DigestUpdate(impl_->ctx, payload.data(), payload.size()) == 1 &&
+                  EVP_DigestUpdate(impl_->ctx, a.data(), a.size()) == 1 &&
+                  EVP_DigestUpdate(impl_->ctx, b.data(), b.size()) == 1 &&
+                  EVP_DigestUpdate(impl_->ctx, c.data(), c.size()) == 1 &&
                   EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) == 1;
   if (!ok) {
     std::fprintf(stderr, "cairn-sim: SHA-256 failed\n");

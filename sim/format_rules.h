@@ -34,6 +34,8 @@ class Chain {
   Chain& operator=(const Chain&) = delete;
   Hash next(const Hash& prev, std::uint64_t offset, std::uint8_t kind, std::uint64_t timestamp_us,
             ByteView payload);
+  // SHA-256 of a ‖ b ‖ c (one reused context: a fetched digest, no per-call lookup).
+  Hash sha256(ByteView a, ByteView b = {}, ByteView c = {});
 
  private:
   struct Impl;

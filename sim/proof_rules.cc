@@ -1,48 +1,32 @@
 #include "sim/proof_rules.h"
 
-#include <openssl/evp.h>
-
 namespace cairn::sim::rules {
 namespace {
 
-Hash digest(const std::uint8_t* data, std::size_t len) {
-  Hash out{};
-  unsigned int n = 0;
-  EVP_Digest(data, len, out.data(), &n, EVP_sha256(), nullptr);
-  return out;
-}
+constexpr std::uint8_t kLeaf = 0x00, kNode = 0x01;
 
-Hash interior(const Hash& left, const Hash& right) {
-  std::uint8_t in[65];
-  in[0] = 0x01;
-  std::copy(left.begin(), left.end(), in + 1);
-  std::copy(right.begin(), right.end(), in + 33);
-  return digest(in, sizeof(in));
+Hash interior(Chain& h, const Hash& left, const Hash& right) {
+  return h.sha256(ByteView(&kNode, 1), ByteView(left.data(), left.size()), ByteView(right.data(), right.size()));
 }
 
 // MTH(D[start:start+n]) for n >= 1: split at the largest power of two below n (§2.1.1).
-Hash subtree(const std::vector<Hash>& leaves, std::size_t start, std::size_t n) {
+Hash subtree(Chain& h, const std::vector<Hash>& leaves, std::size_t start, std::size_t n) {
   if (n == 1) return leaves[start];
   std::size_t k = 1;
   while (k * 2 < n) k *= 2;
-  return interior(subtree(leaves, start, k), subtree(leaves, start + k, n - k));
+  return interior(h, subtree(h, leaves, start, k), subtree(h, leaves, start + k, n - k));
 }
 
 }  // namespace
 
-Hash leaf_hash(const Hash& data) {
-  std::uint8_t in[33];
-  in[0] = 0x00;
-  std::copy(data.begin(), data.end(), in + 1);
-  return digest(in, sizeof(in));
+Hash leaf_hash(Chain& h, const Hash& data) { return h.sha256(ByteView(&kLeaf, 1), ByteView(data.data(), data.size())); }
+
+Hash merkle_root(Chain& h, const std::vector<Hash>& leaves, std::size_t n) {
+  if (n == 0) return h.sha256(ByteView());
+  return subtree(h, leaves, 0, n);
 }
 
-Hash merkle_root(const std::vector<Hash>& leaves, std::size_t n) {
-  if (n == 0) return digest(nullptr, 0);
-  return subtree(leaves, 0, n);
-}
-
-bool inclusion_holds(std::uint64_t index, std::uint64_t size, const Hash& leaf, const std::vector<Hash>& path,
+bool inclusion_holds(Chain& h, std::uint64_t index, std::uint64_t size, const Hash& leaf, const std::vector<Hash>& path,
                      const Hash& root) {
   if (index >= size) return false;
   std::uint64_t fn = index, sn = size - 1;
@@ -50,13 +34,13 @@ bool inclusion_holds(std::uint64_t index, std::uint64_t size, const Hash& leaf, 
   for (const Hash& p : path) {
     if (sn == 0) return false;
     if (fn % 2 == 1 || fn == sn) {
-      r = interior(p, r);
+      r = interior(h, p, r);
       while (fn % 2 == 0 && fn != 0) {  // until LSB(fn) is set or fn is 0
         fn /= 2;
         sn /= 2;
       }
     } else {
-      r = interior(r, p);
+      r = interior(h, r, p);
     }
     fn /= 2;
     sn /= 2;
@@ -64,7 +48,7 @@ bool inclusion_holds(std::uint64_t index, std::uint64_t size, const Hash& leaf, 
   return sn == 0 && r == root;
 }
 
-bool consistency_holds(std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root, const Hash& new_root,
+bool consistency_holds(Chain& h, std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root, const Hash& new_root,
                        const std::vector<Hash>& proof) {
   if (old_size == 0 || old_size >= new_size || proof.empty()) return false;
   std::vector<Hash> path = proof;
@@ -78,14 +62,14 @@ bool consistency_holds(std::uint64_t old_size, std::uint64_t new_size, const Has
   for (std::size_t i = 1; i < path.size(); ++i) {
     if (sn == 0) return false;
     if (fn % 2 == 1 || fn == sn) {
-      fr = interior(path[i], fr);
-      sr = interior(path[i], sr);
+      fr = interior(h, path[i], fr);
+      sr = interior(h, path[i], sr);
       while (fn % 2 == 0 && fn != 0) {
         fn /= 2;
         sn /= 2;
       }
     } else {
-      sr = interior(sr, path[i]);
+      sr = interior(h, sr, path[i]);
     }
     fn /= 2;
     sn /= 2;
