@@ -279,10 +279,22 @@ nlohmann::json bench_sim(const Config& c) {
           {"seeds_per_run", seeds}};
 }
 
+// The CPU's model name from /proc/cpuinfo ("unknown CPU" where there is none).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+  }
+  return "unknown CPU";
+}
+
 std::string machine() {
   struct utsname u {};
   ::uname(&u);
-  return fmt::format("{} {} {}, {} cores", u.sysname, u.release, u.machine, ::sysconf(_SC_NPROCESSORS_ONLN));
+  return fmt::format("{}, {} {} {}, {} cores", cpu_model(), u.sysname, u.release, u.machine,
+                     ::sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 std::string markdown(const nlohmann::json& j) {

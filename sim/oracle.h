@@ -23,6 +23,7 @@
 #include "sim/durability.h"
 #include "sim/fault_map.h"
 #include "sim/format_rules.h"
+#include "sim/proof_rules.h"
 #include "sim/swarm.h"
 #include "simfs/sim_filesystem.h"
 
@@ -50,7 +51,8 @@ struct OracleStream {
   std::vector<Attempt> acked;                           // by offset: what the store confirmed
   std::map<std::uint64_t, std::vector<Attempt>> maybe;  // attempts that may have landed, by offset
   std::vector<rules::Hash> chain;                       // h(o) as the oracle computed it
-  std::vector<std::pair<rules::Hash, rules::Hash>> leaf_cache;  // (chain[o], its Merkle leaf hash)
+  std::vector<rules::Hash> leaf_data;  // the chain hashes the oracle's Merkle tree holds
+  rules::SubtreeCache tree;            // that tree (sim/proof_rules.h)
   std::uint64_t next = 0;           // the store's next offset, as last observed
   std::uint64_t first = 0;          // first retained offset
   std::uint64_t durable = 0;        // durable by observation at the last crash or reopen

@@ -43,16 +43,21 @@ std::string Oracle::check_proofs(Store& store, const char* when) {
     const std::uint64_t known = s.chain.size();
     auto st = store.stats(id);
     if (known == 0 || !st.ok() || st->next_offset < known || sim_.powered_off()) continue;
-    while (s.leaf_cache.size() > known) s.leaf_cache.pop_back();
-    for (std::size_t o = 0; o < known; ++o) {
-      if (o == s.leaf_cache.size()) s.leaf_cache.push_back({s.chain[o], rules::leaf_hash(chain_, s.chain[o])});
-      if (s.leaf_cache[o].first != s.chain[o]) s.leaf_cache[o] = {s.chain[o], rules::leaf_hash(chain_, s.chain[o])};
+    // The oracle's tree of its chain: leaf hashes recomputed from the first chain hash
+    // that changed since the last check (a recovery may have re-read the tail).
+    std::size_t same = std::min<std::size_t>(s.leaf_data.size(), known);
+    for (std::size_t o = 0; o < same; ++o) {
+      if (s.leaf_data[o] != s.chain[o]) same = o;
     }
-    std::vector<rules::Hash> leaves(known);
-    for (std::size_t o = 0; o < known; ++o) leaves[o] = s.leaf_cache[o].second;
+    s.leaf_data.resize(same);
+    s.tree.truncate(same);
+    for (std::size_t o = same; o < known; ++o) {
+      s.leaf_data.push_back(s.chain[o]);
+      s.tree.append(chain_, rules::leaf_hash(chain_, s.chain[o]));
+    }
     const std::uint64_t r = mix(++proof_checks_);
     const std::uint64_t n = 1 + r % known, i = (r >> 20) % n, m = 1 + (r >> 40) % n;
-    const rules::Hash root_n = rules::merkle_root(chain_, leaves, n);
+    const rules::Hash root_n = s.tree.root(chain_, n);
     std::size_t faults_before = sim_.fault_log().size();
     auto fail = [&](const std::string& what) -> std::string {
       return fmt::format("stream {} {}: {} (tree of {} leaves)", id, when, what, n);
@@ -69,7 +74,7 @@ std::string Oracle::check_proofs(Store& store, const char* when) {
       if (proof_error_allowed(id, p.error(), faults_before)) continue;
       return fail(fmt::format("prove_inclusion({}) failed: {}", i, p.error().to_string()));
     }
-    if (p->leaf_data != s.chain[i] || !rules::inclusion_holds(chain_, i, n, leaves[i], p->path, root_n)) {
+    if (p->leaf_data != s.chain[i] || !rules::inclusion_holds(chain_, i, n, rules::leaf_hash(chain_, s.chain[i]), p->path, root_n)) {
       return fail(fmt::format("the inclusion proof of leaf {} does not verify", i));
     }
     if (m < n) {
@@ -79,7 +84,7 @@ std::string Oracle::check_proofs(Store& store, const char* when) {
         if (proof_error_allowed(id, c.error(), faults_before)) continue;
         return fail(fmt::format("prove_consistency({}) failed: {}", m, c.error().to_string()));
       }
-      if (!rules::consistency_holds(chain_, m, n, rules::merkle_root(chain_, leaves, m), root_n, *c)) {
+      if (!rules::consistency_holds(chain_, m, n, s.tree.root(chain_, m), root_n, *c)) {
         return fail(fmt::format("the consistency proof from {} leaves does not verify", m));
       }
     }

@@ -26,6 +26,36 @@ Hash merkle_root(Chain& h, const std::vector<Hash>& leaves, std::size_t n) {
   return subtree(h, leaves, 0, n);
 }
 
+void SubtreeCache::truncate(std::size_t n) {
+  for (std::size_t k = 0; k < levels_.size(); ++k) {
+    if (levels_[k].size() > (n >> k)) levels_[k].resize(n >> k);
+  }
+}
+
+void SubtreeCache::append(Chain& h, const Hash& leaf) {
+  if (levels_.empty()) levels_.emplace_back();
+  levels_[0].push_back(leaf);
+  for (std::size_t k = 0; levels_[k].size() % 2 == 0; ++k) {  // a pair completed: its parent
+    if (k + 1 == levels_.size()) levels_.emplace_back();
+    const std::vector<Hash>& row = levels_[k];
+    levels_[k + 1].push_back(interior(h, row[row.size() - 2], row.back()));
+  }
+}
+
+Hash SubtreeCache::subtree(Chain& h, std::size_t start, std::size_t n) const {
+  std::size_t k = 0;
+  while ((std::size_t{1} << k) < n) ++k;
+  if ((std::size_t{1} << k) == n) return levels_[k][start >> k];  // complete and aligned
+  std::size_t split = 1;
+  while (split * 2 < n) split *= 2;
+  return interior(h, subtree(h, start, split), subtree(h, start + split, n - split));
+}
+
+Hash SubtreeCache::root(Chain& h, std::size_t n) const {
+  if (n == 0) return h.sha256(ByteView());
+  return subtree(h, 0, n);
+}
+
 bool inclusion_holds(Chain& h, std::uint64_t index, std::uint64_t size, const Hash& leaf, const std::vector<Hash>& path,
                      const Hash& root) {
   if (index >= size) return false;

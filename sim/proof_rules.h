@@ -15,6 +15,21 @@ namespace cairn::sim::rules {
 Hash leaf_hash(Chain& h, const Hash& data);
 // MTH(D[0:n]) of the leaf hashes `leaves` (n <= leaves.size()); SHA-256() for n = 0.
 Hash merkle_root(Chain& h, const std::vector<Hash>& leaves, std::size_t n);
+// The hashes of every complete, aligned subtree of a growing list of leaf hashes, so that
+// MTH(D[0:n]) of any n costs O(log n) node hashes (the split rule of §2.1.1, unchanged).
+class SubtreeCache {
+ public:
+  std::size_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  void truncate(std::size_t n);
+  void append(Chain& h, const Hash& leaf);
+  // MTH of the first n leaves, n <= size().
+  Hash root(Chain& h, std::size_t n) const;
+
+ private:
+  Hash subtree(Chain& h, std::size_t start, std::size_t n) const;
+  std::vector<std::vector<Hash>> levels_;  // levels_[k][j]: the 2^k leaves from j * 2^k
+};
+
 // RFC 9162 §2.1.3.2: `path` proves `leaf` (a leaf hash) is leaf `index` of the tree of
 // `size` leaves with root `root`.
 bool inclusion_holds(Chain& h, std::uint64_t index, std::uint64_t size, const Hash& leaf, const std::vector<Hash>& path,

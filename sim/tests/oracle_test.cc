@@ -11,6 +11,7 @@
 #include "sim/fault_map.h"
 #include "sim/observed_fs.h"
 #include "sim/oracle.h"
+#include "sim/proof_rules.h"
 
 using namespace cairn;
 using namespace cairn::sim;
@@ -144,4 +145,23 @@ TEST_CASE("the oracle holds the store to its sync policy by what the filesystem 
   CHECK(w.oracle.after_sync(*s).find("not durable") != std::string::npos);
   REQUIRE(s->sync().ok());
   CHECK(w.oracle.after_sync(*s).empty());
+}
+
+TEST_CASE("the oracle's subtree cache gives the roots of RFC 9162's definition, also after a cut") {
+  rc::prop("roots of every size", [] {
+    cairn::sim::rules::Chain h;
+    const auto count = *rc::gen::inRange<std::size_t>(1, 80);
+    const auto cut = *rc::gen::inRange<std::size_t>(0, count + 1);
+    std::vector<cairn::sim::rules::Hash> first, second;
+    for (std::size_t i = 0; i < count; ++i) {
+      first.push_back(h.sha256(cairn::ByteView(reinterpret_cast<const std::uint8_t*>(&i), sizeof(i))));
+      second.push_back(i < cut ? first.back() : h.sha256(first.back()));
+    }
+    cairn::sim::rules::SubtreeCache cache;
+    for (const auto& leaf : first) cache.append(h, leaf);
+    cache.truncate(cut);  // a recovery re-read the tail: the leaves from `cut` on changed
+    for (std::size_t i = cut; i < count; ++i) cache.append(h, second[i]);
+    RC_ASSERT(cache.size() == count);
+    for (std::size_t n = 0; n <= count; ++n) RC_ASSERT(cache.root(h, n) == cairn::sim::rules::merkle_root(h, second, n));
+  });
 }
