@@ -55,6 +55,7 @@ enum class Canary : std::uint8_t {
   findings_outlive_purge,
   spine_not_synced,
   spine_leaf_before_break_kept,
+  chain_over_stored_bytes,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

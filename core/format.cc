@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/canary.h"
+#include "core/codec.h"
 #include "core/crc32c.h"
 #include "core/le.h"
 
@@ -69,7 +70,7 @@ void encode_frame(const FrameHeader& h, ByteView payload, Bytes& out) {
   le::put<std::uint64_t>(p + 24, h.durable_offset);
   p[32] = h.kind;
   p[33] = h.flags;
-  p[34] = 0;
+  p[34] = h.codec;
   p[35] = 0;
   std::memcpy(p + 36, h.prev_hash.data(), 32);
   if (!payload.empty()) std::memcpy(p + kFrameHeaderBytes, payload.data(), payload.size());
@@ -99,7 +100,14 @@ FrameDecode decode_frame(ByteView buf, std::uint32_t max_record_bytes) {
     d.status = FrameStatus::bad_crc;
     return d;
   }
-  if (!valid_kind(h.kind) || (h.flags & ~kKnownFlags) != 0 || p[34] != 0 || p[35] != 0) {
+  h.codec = p[34];
+  // A compressed payload states its size first: above the limit is corruption (checked
+  // here, before anything is allocated for it).
+  const bool compressed = h.codec != 0;
+  const bool size_ok = !compressed || (h.payload_len >= codec::kSizePrefixBytes &&
+                                       le::get<std::uint32_t>(p + kFrameHeaderBytes) <= max_record_bytes);
+  if (!valid_kind(h.kind) || (h.flags & ~kKnownFlags) != 0 || !codec::known(h.codec) || p[35] != 0 || !size_ok ||
+      (compressed && h.kind != static_cast<std::uint8_t>(RecordKind::data))) {
     d.status = FrameStatus::bad_fields;
     return d;
   }
@@ -115,6 +123,7 @@ const char* frame_status_name(FrameStatus s) {
     case FrameStatus::bad_length: return "frame length above max_record_bytes";
     case FrameStatus::bad_crc: return "frame CRC32C mismatch";
     case FrameStatus::bad_fields: return "frame fields invalid";
+    case FrameStatus::bad_payload: return "compressed payload does not decompress";
   }
   return "?";
 }

@@ -45,7 +45,9 @@ void encode_segment_header(const SegmentHeader& h, Bytes& out);  // appends 72 b
 HeaderDecode decode_segment_header(ByteView bytes);
 
 // ---- Record frame: frame_crc(4) payload_len(4) offset(8) timestamp_us(8)
-//      durable_offset(8) kind(1) flags(1) reserved(2) prev_hash(32) payload(payload_len).
+//      durable_offset(8) kind(1) flags(1) codec(1) reserved(1) prev_hash(32) payload(payload_len).
+// codec (core/codec.h): 0 the payload as written; 1 lz4, 2 zstd: the payload is stored as
+// its uncompressed size (u32) and the codec's output.
 // frame_crc = CRC32C of bytes [4, 68 + payload_len): every field and the payload.
 // durable_offset: every offset of the stream below it was durable when the frame was
 // written; recovery uses it to tell damage inside the durable range from a torn tail.
@@ -62,6 +64,7 @@ struct FrameHeader {
   std::uint64_t durable_offset = 0;
   std::uint8_t kind = 0;
   std::uint8_t flags = 0;
+  std::uint8_t codec = 0;  // codec::Codec of the stored payload
   ChainHash prev_hash{};
 };
 
@@ -73,13 +76,16 @@ enum class FrameStatus : std::uint8_t {
   truncated,     // the buffer ends inside the frame (or its header)
   bad_length,    // payload_len above max_record_bytes: corruption, never an allocation
   bad_crc,       // CRC32C mismatch
-  bad_fields,    // CRC right but kind, flags or reserved hold values version 1 never writes
+  bad_fields,    // CRC right but kind, flags, codec or reserved hold values never written,
+                 // or a compressed payload's size above max_record_bytes
+  bad_payload,   // a compressed payload that does not decompress to its stated size
 };
 
 struct FrameDecode {
   FrameStatus status = FrameStatus::truncated;
   FrameHeader header;
-  ByteView payload;             // points into the input buffer
+  ByteView payload;             // the stored payload: points into the input buffer (see FrameReader
+                                // for the decompressed one)
   std::size_t frame_bytes = 0;  // kFrameHeaderBytes + payload_len when the length is sane
 };
 

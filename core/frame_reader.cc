@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/codec.h"
+
 namespace cairn {
 
 FrameReader::FrameReader(fs::File& file, std::uint64_t file_size, std::uint32_t max_record_bytes,
@@ -41,7 +43,15 @@ Result<format::FrameDecode> FrameReader::at(std::uint64_t byte_pos) {
   }
   // The header is complete: fetch the whole frame (bounded by max_record_bytes).
   CAIRN_ASSIGN_OR_RETURN(ByteView whole, bytes(byte_pos, d.frame_bytes));
-  return format::decode_frame(whole, max_record_bytes_);
+  d = format::decode_frame(whole, max_record_bytes_);
+  if (d.status == format::FrameStatus::ok && d.header.codec != 0) {
+    if (codec::inflate(static_cast<codec::Codec>(d.header.codec), d.payload, max_record_bytes_, inflated_)) {
+      d.payload = ByteView(inflated_.data(), inflated_.size());
+    } else {
+      d.status = format::FrameStatus::bad_payload;
+    }
+  }
+  return d;
 }
 
 }  // namespace cairn

@@ -20,7 +20,9 @@ class FrameReader {
               std::size_t window_bytes = kDefaultWindowBytes);
   static constexpr std::size_t kDefaultWindowBytes = 1 << 20;
 
-  // Decodes the frame at byte_pos (status truncated if the file ends inside it).
+  // Decodes the frame at byte_pos (status truncated if the file ends inside it). A
+  // compressed payload is decompressed: `payload` is then the record as written, valid
+  // until the next call (status bad_payload when it does not decompress).
   // Errors: io_error from pread.
   Result<format::FrameDecode> at(std::uint64_t byte_pos);
   // The bytes [byte_pos, byte_pos + len) clipped to the file. Errors: io_error.
@@ -38,6 +40,7 @@ class FrameReader {
   std::size_t window_capacity_ = 0;
   std::size_t window_len_ = 0;
   std::uint64_t window_pos_ = 0;
+  Bytes inflated_;  // the last compressed payload, decompressed
 };
 
 }  // namespace cairn

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/canary.h"
+#include "core/codec.h"
 #include "core/frame_cursor.h"
 #include "core/frame_reader.h"
 #include "core/le.h"
@@ -26,7 +27,7 @@ bool plausible_header(ByteView h, std::uint64_t pos, std::uint64_t expected, con
   // A segment of file_size bytes cannot hold more than file_size / 68 frames.
   return len <= in.max_record_bytes && pos + kFrameHeaderBytes + len <= in.file_size &&
          offset >= expected && offset - expected <= in.file_size / kFrameHeaderBytes &&
-         valid_kind(h[32]) && (h[33] & ~format::kKnownFlags) == 0 && h[34] == 0 && h[35] == 0;
+         valid_kind(h[32]) && (h[33] & ~format::kKnownFlags) == 0 && codec::known(h[34]) && h[35] == 0;
 }
 
 struct Resync {

@@ -53,6 +53,8 @@ enum class SyncMode : std::uint8_t {
   manual,  // the caller calls sync()
 };
 
+enum class Compression : std::uint8_t { none = 0, lz4 = 1, zstd = 2 };
+
 struct SyncPolicy {
   SyncMode mode = SyncMode::always;
   std::uint64_t every_records = 0;  // with `every`: sync once this many records are unsynced (0: off)
@@ -86,6 +88,11 @@ struct Options {
   // Sealed segment files kept open for reads, across all streams: past it the least
   // recently read one is closed (an LRU cache of file handles). At least 1.
   std::uint32_t max_open_sealed_files = 32;
+  // Per-record compression of data payloads: none, lz4 or zstd (core/codec.h). A record
+  // is stored compressed only when that makes it smaller; each frame says how it is
+  // stored, so a store may mix them and reopen with another setting. The chain and the
+  // Merkle leaves cover the payload as written; max_record_bytes bounds it uncompressed.
+  Compression compression = Compression::none;
 };
 
 // What a finding is about.

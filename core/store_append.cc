@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/canary.h"
+#include "core/codec.h"
 #include "core/store_impl.h"
 #include "properties/properties.h"
 
@@ -28,17 +29,41 @@ struct Encoded {
   std::uint64_t last_frame_pos = 0;
 };
 
+// How each data record of a batch is stored: compressed when the option is on and that
+// makes it smaller (codec 0: as written).
+struct Stored {
+  std::vector<Bytes> bytes;           // per record: the stored payload when compressed
+  std::vector<std::uint8_t> codecs;   // per record
+  ByteView at(std::size_t i, const std::vector<ByteView>& raw) const {
+    return codecs.empty() || codecs[i] == 0 ? raw[i] : ByteView(bytes[i].data(), bytes[i].size());
+  }
+};
+
+Stored store_payloads(Compression c, const std::vector<ByteView>& raw) {
+  Stored st;
+  if (c == Compression::none) return st;
+  st.bytes.resize(raw.size());
+  st.codecs.assign(raw.size(), 0);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (codec::compress(static_cast<codec::Codec>(c), raw[i], st.bytes[i])) st.codecs[i] = static_cast<std::uint8_t>(c);
+  }
+  return st;
+}
+
 // Frames a batch (and its trailing checkpoint) at write_pos, continuing the chain from
-// the stream's head. REQUIRES: batch_bytes is the exact size of the frames.
+// the stream's head: each record's chain hash over its payload as written, its frame
+// holding it as stored. REQUIRES: batch_bytes is the exact size of the frames.
 Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_pos, std::uint64_t ts,
-                     const std::vector<ByteView>& payloads, bool add_checkpoint, std::uint64_t batch_bytes) {
+                     const std::vector<ByteView>& payloads, const Stored& stored, bool add_checkpoint,
+                     std::uint64_t batch_bytes) {
   Encoded e;
   e.buf.reserve(static_cast<std::size_t>(batch_bytes));
   e.placed.reserve(payloads.size() + 1);
   e.next_offset = s.next_offset;
   e.hash = s.head;
-  auto add = [&](RecordKind kind, ByteView payload, bool last) {
+  auto add = [&](RecordKind kind, ByteView payload, ByteView as_stored, std::uint8_t codec, bool last) {
     format::FrameHeader h;
+    h.codec = codec;
     h.offset = e.next_offset;
     h.timestamp_us = ts;
     h.durable_offset = s.durable_offset;
@@ -47,16 +72,18 @@ Encoded encode_batch(ChainHasher& hasher, const Stream& s, std::uint64_t write_p
     h.prev_hash = e.hash;
     e.last_frame_pos = write_pos + e.buf.size();
     e.placed.push_back({e.next_offset, e.last_frame_pos, kind == RecordKind::checkpoint, e.hash});
-    format::encode_frame(h, payload, e.buf);
-    e.hash = hasher.next(e.hash, e.next_offset, kind, ts, payload);
+    format::encode_frame(h, as_stored, e.buf);
+    e.hash = hasher.next(e.hash, e.next_offset, kind, ts,
+                         canary_on(Canary::chain_over_stored_bytes) ? as_stored : payload);  // planted bug when on
     ++e.next_offset;
   };
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    add(RecordKind::data, payloads[i], i + 1 == payloads.size() && !add_checkpoint);
+    add(RecordKind::data, payloads[i], stored.at(i, payloads), stored.codecs.empty() ? 0 : stored.codecs[i],
+        i + 1 == payloads.size() && !add_checkpoint);
   }
   if (add_checkpoint) {
     const Bytes cp = format::encode_checkpoint({e.hash, e.next_offset + (canary_on(Canary::checkpoint_count_off_by_one) ? 1 : 0)});
-    add(RecordKind::checkpoint, cp, true);
+    add(RecordKind::checkpoint, cp, cp, 0, true);
   }
   ALWAYS(e.buf.size() == batch_bytes, "a batch encodes to exactly its planned size",
          {"planned", batch_bytes}, {"encoded", e.buf.size()});
@@ -141,7 +168,8 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   const bool add_checkpoint =
       checkpoint_only || (interval > 0 && s.records_since_checkpoint + data_records >= interval);
   std::uint64_t batch_bytes = add_checkpoint ? format::kFrameHeaderBytes + format::kCheckpointPayloadBytes : 0;
-  for (ByteView p : payloads) batch_bytes += format::kFrameHeaderBytes + p.size();
+  const Stored stored = store_payloads(options.compression, payloads);
+  for (std::size_t i = 0; i < payloads.size(); ++i) batch_bytes += format::kFrameHeaderBytes + stored.at(i, payloads).size();
 
   // A batch never spans segments: rotate first when it would cross the limit.
   if (!s.active().empty() && s.active().size_bytes + batch_bytes > options.max_segment_bytes) {
@@ -150,7 +178,7 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
   Segment& seg = s.active();
   const std::uint64_t write_pos = seg.size_bytes;
   const std::uint64_t ts = std::max(clock.now_us(), s.last_ts);
-  const Encoded e = encode_batch(hasher, s, write_pos, ts, payloads, add_checkpoint, batch_bytes);
+  const Encoded e = encode_batch(hasher, s, write_pos, ts, payloads, stored, add_checkpoint, batch_bytes);
   CAIRN_TRY(write_batch(*this, s, seg, write_pos, e.buf));
 
   const std::uint64_t old_next = s.next_offset;

@@ -29,6 +29,9 @@ std::string parent_dir(const std::string& dir) {
 }
 
 Status validate(const Options& o) {
+  if (static_cast<std::uint8_t>(o.compression) > 2) {
+    return make_error(Errc::invalid_argument, "compression must be none, lz4 or zstd");
+  }
   auto bad = [](const std::string& why) { return make_error(Errc::invalid_argument, why); };
   if (o.max_record_bytes == 0 || o.max_record_bytes > (1u << 30)) {
     return bad("max_record_bytes must be in [1, 1 GiB]");

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/codec.h"
 #include "core/format.h"
 #include "fuzz/fuzz_target.h"
 
@@ -20,6 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Every prefix of a valid frame is incomplete, never valid.
   if (d.status == FrameStatus::ok && d.frame_bytes > 0) {
     if (decode_frame(in.first(d.frame_bytes - 1), 1u << 20).status == FrameStatus::ok) std::abort();
+  }
+  // A compressed payload decompresses within its stated size (at most the limit), or not at all.
+  if (d.status == FrameStatus::ok && d.header.codec != 0) {
+    cairn::Bytes raw;
+    if (cairn::codec::inflate(static_cast<cairn::codec::Codec>(d.header.codec), d.payload, 1u << 20, raw) &&
+        raw.size() > (1u << 20)) {
+      std::abort();
+    }
   }
   (void)decode_checkpoint(in);
   return 0;

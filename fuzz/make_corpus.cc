@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/codec.h"
 #include "core/format.h"
 #include "core/store.h"
 #include "simfs/prng.h"
@@ -66,6 +67,15 @@ int main(int argc, char** argv) {
   format::encode_frame(h, format::encode_checkpoint({{}, 5}), cp);
   put(root / "frame_decode", "checkpoint-frame", cp);
   put(root / "frame_decode", "truncated", ByteView(frame).first(40));
+  h.kind = 1;
+  const Bytes log_line = to_bytes("status installed libexample:amd64 1.2-1 status installed libexample:amd64 1.2-1 again");
+  for (codec::Codec c : {codec::Codec::lz4, codec::Codec::zstd}) {
+    Bytes stored, compressed;
+    if (!codec::compress(c, log_line, stored)) continue;
+    h.codec = static_cast<std::uint8_t>(c);
+    format::encode_frame(h, stored, compressed);
+    put(root / "frame_decode", std::string(codec::name(c)) + "-frame", compressed);
+  }
 
   format::SegmentSummary sum;
   sum.stream_id = 7;

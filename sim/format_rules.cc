@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 #include <isa-l/crc.h>
+#include <lz4.h>
+#include <zstd.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
 
@@ -122,6 +124,32 @@ std::optional<Frame> frame_fields(ByteView file, std::uint64_t pos, std::uint32_
   return f;
 }
 
+// Decompresses a frame's stored payload (LZ4 block or Zstandard frame after a u32 size),
+// pointing `payload` at the result. False when the size is above the limit or the body
+// does not decode to exactly that size.
+static bool inflate(Frame& f, std::uint32_t max_record_bytes) {
+  if (f.payload.size() < 4) return false;
+  const std::uint32_t size = u32(f.payload.data());
+  if (size > max_record_bytes) return false;
+  auto out = std::make_shared<Bytes>(size);
+  const ByteView body = f.payload.subspan(4);
+  bool ok = false;
+  if (f.codec == 1) {
+    const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(body.data()), reinterpret_cast<char*>(out->data()),
+                                      static_cast<int>(body.size()), static_cast<int>(size));
+    ok = n >= 0 && static_cast<std::uint32_t>(n) == size;
+  } else {
+    // One context per thread: ZSTD_decompress would create (and clear) one per call.
+    thread_local std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    const std::size_t n = ZSTD_decompressDCtx(dctx.get(), out->data(), size, body.data(), body.size());
+    ok = !ZSTD_isError(n) && n == size;
+  }
+  if (!ok) return false;
+  f.payload = ByteView(out->data(), out->size());
+  f.inflated = std::move(out);
+  return true;
+}
+
 std::optional<Frame> frame_at(ByteView file, std::uint64_t pos, std::uint32_t max_record_bytes) {
   auto f = frame_fields(file, pos, max_record_bytes);
   if (!f) return std::nullopt;
@@ -129,9 +157,12 @@ std::optional<Frame> frame_at(ByteView file, std::uint64_t pos, std::uint32_t ma
   if (u32(p) != crc32c(file.subspan(static_cast<std::size_t>(pos + 4), static_cast<std::size_t>(f->bytes - 4)))) {
     return std::nullopt;
   }
-  if ((f->kind != kKindData && f->kind != kKindCheckpoint) || (f->flags & ~1u) != 0 || p[34] != 0 || p[35] != 0) {
+  f->codec = p[34];
+  if ((f->kind != kKindData && f->kind != kKindCheckpoint) || (f->flags & ~1u) != 0 || f->codec > 2 || p[35] != 0 ||
+      (f->codec != 0 && f->kind != kKindData)) {
     return std::nullopt;
   }
+  if (f->codec != 0 && !inflate(*f, max_record_bytes)) return std::nullopt;
   return f;
 }
 

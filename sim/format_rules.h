@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,13 +52,18 @@ struct Frame {
   std::uint64_t durable_offset = 0;
   std::uint8_t kind = 0;
   std::uint8_t flags = 0;
+  std::uint8_t codec = 0;    // byte 34: 0 as written, 1 LZ4 block, 2 Zstandard frame
   Hash prev{};
-  ByteView payload;          // into the buffer it was read from
+  ByteView payload;          // into the buffer it was read from, or into `inflated`
+  std::shared_ptr<const Bytes> inflated;  // a compressed payload, decompressed (shared by copies)
   bool batch_end() const { return (flags & 1) != 0; }
 };
 
 // The frame at `pos`, when its length is sane (<= max_record_bytes), it lies inside the
-// buffer, its CRC matches and its kind, flags and reserved bytes are ones version 1 writes.
+// buffer, its CRC matches and its kind, flags, codec and reserved bytes are ones cairn
+// writes; a compressed payload (data records only: u32 LE size, then the codec's output)
+// must decompress to exactly its stated size, at most max_record_bytes, and `payload` is
+// then the record as written.
 std::optional<Frame> frame_at(ByteView file, std::uint64_t pos, std::uint32_t max_record_bytes);
 // A frame's header fields without the CRC check (for placing a write's frames cheaply).
 // Nullopt when the buffer ends inside the header or the payload.

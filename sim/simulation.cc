@@ -1,6 +1,7 @@
 // One seed: the event loop of the world (sim/world.h) and the end-of-seed report.
 #include "sim/simulation.h"
 
+
 #include <algorithm>
 #include <iterator>
 #include <numeric>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/codec.h"
 #include "properties/properties.h"
 #include "sim/world.h"
 
@@ -65,6 +67,7 @@ World::World(const SeedOptions& o)
   store_options_.checkpoint_interval = swarm_.checkpoint_interval;
   store_options_.sync = parse_sync_policy(swarm_.sync).value();
   store_options_.full_scan_on_open = swarm_.full_scan_on_open;
+  store_options_.compression = static_cast<Compression>(*codec::parse(swarm_.compression));
   store_options_.recovery_point_interval_bytes = swarm_.recovery_point_interval_bytes;
   store_options_.max_record_bytes = std::max<std::uint32_t>(swarm_.record_bytes_max, 1);
 }

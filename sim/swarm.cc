@@ -1,9 +1,11 @@
 #include "sim/swarm.h"
 
+
 #include <functional>
 
 #include <fmt/format.h>
 
+#include "core/codec.h"
 #include "core/store.h"
 #include "simfs/prng.h"
 
@@ -105,6 +107,13 @@ std::vector<Field> workload_fields() {
               return true;
             }},
       flag("full_scan_on_open", &Swarm::full_scan_on_open, "scan every sealed segment at open"),
+      Field{"compression", "none|lz4|zstd", "per-record compression of payloads (on: payloads that compress)",
+            [](const Swarm& s) { return s.compression; },
+            [](Swarm& s, const std::string& v) {
+              if (!codec::parse(v)) return false;
+              s.compression = v;
+              return true;
+            }},
       num("write_interval_us", &Swarm::write_interval_us, 1, kUsMax, "mean interval of a stream's appends"),
       num("read_interval_us", &Swarm::read_interval_us, 1, kUsMax, "mean interval of a stream's reads"),
       num("checkpoint_interval_us", &Swarm::checkpoint_interval_us, 1, kUsMax, "mean interval of explicit checkpoints"),
@@ -199,6 +208,8 @@ Swarm Swarm::from_seed(std::uint64_t seed, DecisionTape* tape) {
   s.bitrot_interval_us = p.range(1000, 10000);
   s.latency_max_us = p.range(1, 50);
   derive_world(p, s);
+  // Drawn last, so that the draws above keep their values.
+  s.compression = on(750'000) ? "none" : (on(500'000) ? "lz4" : "zstd");
   return s;
 }
 

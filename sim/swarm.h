@@ -64,6 +64,9 @@ struct Swarm {
   std::uint64_t recovery_point_interval_bytes = 16ull << 20;
   std::string sync = "always";
   bool full_scan_on_open = false;
+  // Per-record compression of payloads (none, lz4, zstd); on, the workload writes
+  // payloads that compress.
+  std::string compression = "none";
   // Actor mean intervals in simulated microseconds (smaller: more often).
   std::uint64_t write_interval_us = 100;
   std::uint64_t read_interval_us = 300;

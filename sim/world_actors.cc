@@ -22,9 +22,14 @@ std::vector<Bytes> World::draw_batch() {
   std::vector<Bytes> batch;
   for (std::uint64_t i = 0; i < n; ++i) {
     Bytes p(workload_.range(std::min<std::uint64_t>(swarm_.record_bytes_min, top), top));
-    for (std::size_t at = 0; at < p.size(); at += 8) {  // eight payload bytes per draw
+    // Eight payload bytes per draw; with compression on, each drawn word fills 32 bytes,
+    // so that payloads compress (and some short ones still do not).
+    const std::size_t stride = swarm_.compression == "none" ? 8 : 32;
+    for (std::size_t at = 0; at < p.size(); at += stride) {
       const std::uint64_t word = workload_.next_u64();
-      std::memcpy(p.data() + at, &word, std::min<std::size_t>(8, p.size() - at));
+      for (std::size_t k = at; k < std::min(p.size(), at + stride); k += 8) {
+        std::memcpy(p.data() + k, &word, std::min<std::size_t>(8, p.size() - k));
+      }
     }
     batch.push_back(std::move(p));
   }

@@ -131,7 +131,10 @@ void World::tamper(const std::string& path, std::uint64_t stream) {
   if (candidates.empty()) return;
   const rules::Frame f = candidates[workload_.below(candidates.size())];
   Bytes changed = *data;
-  changed[f.pos + rules::kFrameHeaderBytes + workload_.below(f.payload.size())] ^= static_cast<std::uint8_t>(1u << workload_.below(8));
+  // A byte of the payload as stored (compressed or not: a compressed one may then fail to
+  // decompress, or decompress to other bytes).
+  const std::uint64_t stored = f.bytes - rules::kFrameHeaderBytes;
+  changed[f.pos + rules::kFrameHeaderBytes + workload_.below(stored)] ^= static_cast<std::uint8_t>(1u << workload_.below(8));
   rules::reseal_frame(changed, f.pos);
   const ByteView frame = ByteView(changed).subspan(f.pos, f.bytes);
   if (!fs_.inject_overwrite(path, f.pos, frame)) return;

@@ -13,6 +13,7 @@
 
 #include "core/cli/duration.h"
 #include "core/cli/records.h"
+#include "core/codec.h"
 #include "core/store.h"
 
 namespace cairn::cli {
@@ -143,6 +144,7 @@ Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, cons
   o.read_only = !writer;
   o.max_segment_bytes = a.max_segment_bytes;
   o.max_record_bytes = a.max_record_bytes;
+  if (auto c = codec::parse(a.compression)) o.compression = static_cast<Compression>(*c);
   CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
   auto store = Store::open(fs, clock, a.dir, o);
   if (store.ok() && !quiet) {

@@ -30,6 +30,7 @@ struct Args {
   bool dry_run = false;
   std::uint64_t max_segment_bytes = 64ull << 20;
   std::uint32_t max_record_bytes = 1u << 20;
+  std::string compression = "none";  // append: none | lz4 | zstd
   // root / prove / check-proof
   std::uint64_t size = 0;  // tree size (default: the stream's next offset)
   bool size_given = false;

@@ -1,6 +1,7 @@
 // cairn: the storage core on a real directory.
 //
 //   cairn append --dir D --stream S [--sync always|every:N|every:Nb|manual] [--length-prefixed] [--batch N]
+//                [--compression none|lz4|zstd]
 //   cairn read   --dir D --stream S [--from N] [--limit K] [--json | --length-prefixed]
 //   cairn verify --dir D [--stream S] [--json]
 //   cairn stat   --dir D [--json]
@@ -61,6 +62,8 @@ Commands define(CLI::App& app, Args& a) {
   c.append->add_option("--sync", a.sync, "always | every:N | every:Nb | manual");
   c.append->add_flag("--length-prefixed", a.length_prefixed, "stdin holds u32 LE length + bytes records");
   c.append->add_option("--batch", a.batch, "records per atomic batch")->check(CLI::Range(1, 1 << 20));
+  c.append->add_option("--compression", a.compression, "store records compressed when smaller: none | lz4 | zstd")
+      ->check(CLI::IsMember({"none", "lz4", "zstd"}));
   c.append->add_option("--max-segment-bytes", a.max_segment_bytes, "segment rotation size")
       ->check(unsigned_number());
   c.read = app.add_subcommand("read", "print records, verified against the chain (read-only)");
