@@ -54,10 +54,10 @@ const std::vector<PlantedBug>& planted_bugs() {
       {Canary::findings_outlive_purge, "findings-outlive-purge", true, "verify reports damage in segments retention removed"},
       {Canary::spine_not_synced, "spine-not-synced", true,
        "the spine's leaves are written but never fsynced: a purge and a power loss leave records unprovable"},
-      {Canary::chain_over_stored_bytes, "chain-over-stored-bytes", true,
-       "the chain hashes a compressed record's stored bytes, not what the application wrote"},
       {Canary::spine_leaf_before_break_kept, "spine-leaf-before-break-kept", true,
        "a leaf derived from the record before a chain break is kept: a changed record gets into the Merkle tree"},
+      {Canary::chain_over_stored_bytes, "chain-over-stored-bytes", true,
+       "the chain hashes a compressed record's stored bytes, not what the application wrote"},
   };
   return bugs;
 }
