@@ -312,6 +312,7 @@ void Scanner::finish() {
                                             "manifest recorded for this segment",
                                             last)});
     split_run(committed_.last_frame_pos, in_.file_size, 0, std::nullopt);  // repair drops its batch
+    if (r_.leaves.size() > last - in_.base_offset) r_.leaves.resize(last - in_.base_offset);  // its leaf is not known
   }
   split_run(in_.file_size, in_.file_size, 0, std::nullopt);
   r_.valid_end = committed_.pos;

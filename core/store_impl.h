@@ -111,8 +111,6 @@ struct SpineState {
   std::uint64_t known() const { return on_disk + pending.size(); }
   // Takes the leaf of the next record when every leaf before it is known.
   void add(std::uint64_t offset, const ChainHash& leaf);
-  // Forgets the last pending leaf (derived from a record a chain break casts doubt on).
-  void drop_last();
 };
 
 struct Stream {

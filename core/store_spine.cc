@@ -6,8 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/canary.h"
-#include "core/frame_cursor.h"
-#include "core/frame_reader.h"
+#include "core/scan.h"
 #include "core/spine.h"
 #include "core/store.h"
 #include "core/store_impl.h"
@@ -39,24 +38,25 @@ Result<std::optional<ChainHash>> read_entry(fs::File& file, std::uint64_t offset
 
 }  // namespace
 
-void SpineState::drop_last() {
-  pending.pop_back();
-  if (tree && tree->size() > known()) tree->truncate(known());
-}
-
 void SpineState::add(std::uint64_t offset, const ChainHash& leaf) {
   if (broken || offset != known()) return;
   pending.push_back(leaf);
   if (tree && tree->size() == offset) tree->append_data(leaf);
 }
 
-// Reads the spine file's header and the number of entries whose CRC holds at its end,
-// or removes a file whose header is not one (a creation a crash cut short, or damage).
-static Result<std::uint64_t> read_spine(Store::Impl& im, Stream& s) {
+// The spine file as found: its size and the entries up to the last one whose CRC holds.
+struct FoundSpine {
+  std::uint64_t bytes = 0;
+  std::uint64_t entries = 0;
+};
+
+// Reads the spine file's header and counts its entries, or removes a file whose header is
+// not one (a creation a crash cut short, or damage).
+static Result<FoundSpine> read_spine(Store::Impl& im, Stream& s) {
   SpineState& sp = s.spine;
   const std::string path = spine_path(s);
   CAIRN_ASSIGN_OR_RETURN(bool present, im.fs.exists(path));
-  if (!present) return 0;  // created at the first seal or close
+  if (!present) return FoundSpine{};  // created at the first seal or close
   CAIRN_ASSIGN_OR_RETURN(sp.file, im.fs.open(path, fs::OpenOptions{.read_only = im.read_only()}));
   CAIRN_ASSIGN_OR_RETURN(std::uint64_t bytes, sp.file->size());
   Bytes header(spine::kHeaderBytes);
@@ -68,7 +68,7 @@ static Result<std::uint64_t> read_spine(Store::Impl& im, Stream& s) {
            fmt::format("stream {}: would remove the spine ({})", s.id, ok.error().message));
     sp.file.reset();
     if (!im.read_only()) CAIRN_TRY(im.fs.unlink(path));
-    return 0;
+    return FoundSpine{};
   }
   std::uint64_t count = spine::entries_in(bytes);
   // A torn write leaves entries that fail their CRC at the end: they were never synced.
@@ -77,25 +77,26 @@ static Result<std::uint64_t> read_spine(Store::Impl& im, Stream& s) {
     if (last) break;
     --count;
   }
-  if (!im.read_only() && spine::entry_pos(count) != bytes) {
-    CAIRN_TRY(sp.file->truncate(spine::entry_pos(count)));
-  }
-  return count;
+  return FoundSpine{bytes, count};
 }
 
 Status Store::Impl::open_spine(Stream& s) {
   SpineState& sp = s.spine;
   sp = SpineState{};
-  CAIRN_ASSIGN_OR_RETURN(const std::uint64_t count, read_spine(*this, s));
+  CAIRN_ASSIGN_OR_RETURN(const FoundSpine found, read_spine(*this, s));
+  const std::uint64_t count = found.entries;
   const std::uint64_t keep = std::min(count, s.next_offset);
   if (keep < count) {
     act(fmt::format("stream {}: cut the spine back from {} to {} leaves (records past {} did not survive)", s.id,
                     count, keep, keep),
         fmt::format("stream {}: would cut the spine back from {} to {} leaves", s.id, count, keep));
     REACHABLE("recovery cut back a spine ahead of its log", {"stream", s.id});
-    if (!read_only()) CAIRN_TRY(sp.file->truncate(spine::entry_pos(keep)));
   }
   if (sp.file && !read_only()) {
+    // Torn entries and entries past the log go; what stays is synced even when nothing was
+    // cut: after a process crash the last seal's entries may sit only in the page cache,
+    // and a purge must not remove segments whose leaves are not durable.
+    if (spine::entry_pos(keep) != found.bytes) CAIRN_TRY(sp.file->truncate(spine::entry_pos(keep)));
     Status synced = sp.file->sync();
     if (!synced.ok()) return fail_stop(std::move(synced).error());
   }
@@ -128,46 +129,25 @@ static Result<std::optional<ChainHash>> known_leaf(SpineState& sp, std::uint64_t
   return read_entry(*sp.file, offset);
 }
 
-// Derives the leaves of one segment from `x` = known() on, by walking its verified frames.
-static Status derive_from_segment(Store::Impl& im, Stream& s, Segment& seg, std::uint64_t limit) {
-  SpineState& sp = s.spine;
-  const std::uint64_t x = sp.known();
-  std::optional<ChainHash> before;  // h(x - 1) as the spine knows it
-  if (x > 0 && !s.gap_at(x - 1)) {
-    CAIRN_ASSIGN_OR_RETURN(before, known_leaf(sp, x - 1));
-  }
-  // Start at the last index entry at or below x (or the header, seeded by the anchor).
-  std::uint64_t pos = format::kSegmentHeaderBytes, at = seg.base_offset;
-  for (const format::IndexEntry& e : seg.entries) {
-    if (e.offset > x) break;
-    pos = e.byte_pos;
-    at = e.offset;
-  }
-  std::optional<ChainHash> seed;
-  if (at == seg.base_offset && seg.anchor_known) seed = seg.anchor;
-  if (at == x && before) seed = before;
+// The leaves of a segment recovery did not scan: scanned from its header as recovery scans
+// the active one (verified along the chain from the anchor, up to the first damage, never
+// the record before a chain break). Returns the first damage found, in words ("" if none).
+static Result<std::string> scan_leaves(Store::Impl& im, Stream& s, Segment& seg) {
   CAIRN_ASSIGN_OR_RETURN(fs::File* file, im.segment_file(s, seg));
-  FrameReader reader(*file, seg.size_bytes, im.max_record_bytes);
-  FrameCursor cur(reader, im.hasher, pos, at, seed);
-  while (sp.known() < limit && cur.offset() < seg.next_offset) {
-    if (cur.offset() == x && before && cur.seeded() && cur.hash() != *before) {
-      sp.broken = spine_error(s, x, fmt::format("{} does not continue the spine's leaf {}", seg.name, x - 1));
-      return {};
-    }
-    CAIRN_ASSIGN_OR_RETURN(FrameCursor::Outcome out, cur.next());
-    // A chain break may mean the record before it was changed: its leaf is not known.
-    if (out == FrameCursor::Outcome::chain_break && !sp.pending.empty() && sp.known() == cur.offset() &&
-        cur.offset() > x && !canary_on(Canary::spine_leaf_before_break_kept)) {
-      sp.drop_last();
-    }
-    if (out != FrameCursor::Outcome::frame) {
-      sp.broken = spine_error(s, cur.offset(), fmt::format("{} byte {}: {}", seg.name, cur.pos(),
-                                                            out == FrameCursor::Outcome::end ? "ends early" : cur.why()));
-      return {};
-    }
-    if (cur.offset() - 1 >= x) sp.add(cur.offset() - 1, cur.hash());
-  }
-  return {};
+  ScanInput in;
+  in.stream = s.id;
+  in.segment = seg.name;
+  in.base_offset = seg.base_offset;
+  if (seg.anchor_known) in.anchor = seg.anchor;
+  in.file_size = seg.size_bytes;
+  in.max_record_bytes = im.max_record_bytes;
+  in.index_interval_bytes = im.options.index_interval_bytes;
+  in.durable_below = UINT64_MAX;
+  if (seg.sealed) in.expected_last_hash = seg.last_hash;
+  in.collect_leaves = true;
+  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, im.hasher));
+  seg.scanned_leaves = std::move(r.leaves);
+  return r.damage.empty() ? std::string() : r.damage.front().to_string();
 }
 
 Status Store::Impl::derive_spine(Stream& s, std::uint64_t limit) {
@@ -189,12 +169,27 @@ Status Store::Impl::derive_spine(Stream& s, std::uint64_t limit) {
       sp.broken = spine_error(s, x, "no segment holds its record");
       break;
     }
-    if (x - seg->base_offset < seg->scanned_leaves.size()) {  // recovery's scan hashed them
-      const std::uint64_t end = std::min(limit, seg->base_offset + seg->scanned_leaves.size());
-      for (std::uint64_t o = x; o < end; ++o) sp.add(o, seg->scanned_leaves[o - seg->base_offset]);
-      continue;
+    std::string damage;
+    if (x - seg->base_offset >= seg->scanned_leaves.size()) {
+      CAIRN_ASSIGN_OR_RETURN(damage, scan_leaves(*this, s, *seg));
     }
-    CAIRN_TRY(derive_from_segment(*this, s, *seg, limit));
+    const std::vector<ChainHash>& leaves = seg->scanned_leaves;
+    const std::uint64_t i = x - seg->base_offset;
+    if (i >= leaves.size()) {
+      sp.broken = spine_error(s, x, fmt::format("{}: its record is not verified{}", seg->name,
+                                                damage.empty() ? "" : " (" + damage + ")"));
+      break;
+    }
+    if (i > 0) {  // the spine's last leaf must be the segment's chain hash before x
+      CAIRN_ASSIGN_OR_RETURN(auto before, known_leaf(sp, x - 1));
+      if (before != leaves[i - 1]) {
+        sp.broken = spine_error(s, x, fmt::format("{} does not continue the spine's leaf {}", seg->name, x - 1));
+        break;
+      }
+    }
+    const std::uint64_t end = std::min(limit, seg->base_offset + leaves.size());
+    for (std::uint64_t o = x; o < end; ++o) sp.add(o, leaves[o - seg->base_offset]);
+    if (&*seg != &s.active() && sp.known() >= seg->next_offset) seg->scanned_leaves = {};  // consumed
   }
   return {};
 }

@@ -42,14 +42,9 @@ Bytes real_segment(int records, std::uint64_t checkpoint_interval) {
   return *sim.durable_contents("/s/" + format::stream_dir_name(7) + "/" + format::segment_file_name(0));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: cairn-make-corpus CORPUS_DIR\n");
-    return 2;
-  }
-  const std::filesystem::path root = argv[1];
+// frame_decode: a data frame, an empty one, a checkpoint, a truncated frame and one
+// compressed frame per codec.
+void frame_corpus(const std::filesystem::path& dir) {
   format::FrameHeader h;
   h.offset = 5;
   h.timestamp_us = 1000;
@@ -58,15 +53,15 @@ int main(int argc, char** argv) {
   h.flags = format::kFlagBatchEnd;
   Bytes frame;
   format::encode_frame(h, to_bytes("hello"), frame);
-  put(root / "frame_decode", "data-frame", frame);
+  put(dir, "data-frame", frame);
   Bytes empty;
   format::encode_frame(h, {}, empty);
-  put(root / "frame_decode", "empty-frame", empty);
+  put(dir, "empty-frame", empty);
   h.kind = 2;
   Bytes cp;
   format::encode_frame(h, format::encode_checkpoint({{}, 5}), cp);
-  put(root / "frame_decode", "checkpoint-frame", cp);
-  put(root / "frame_decode", "truncated", ByteView(frame).first(40));
+  put(dir, "checkpoint-frame", cp);
+  put(dir, "truncated", ByteView(frame).first(40));
   h.kind = 1;
   const Bytes log_line = to_bytes("status installed libexample:amd64 1.2-1 status installed libexample:amd64 1.2-1 again");
   for (codec::Codec c : {codec::Codec::lz4, codec::Codec::zstd}) {
@@ -74,8 +69,19 @@ int main(int argc, char** argv) {
     if (!codec::compress(c, log_line, stored)) continue;
     h.codec = static_cast<std::uint8_t>(c);
     format::encode_frame(h, stored, compressed);
-    put(root / "frame_decode", std::string(codec::name(c)) + "-frame", compressed);
+    put(dir, std::string(codec::name(c)) + "-frame", compressed);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: cairn-make-corpus CORPUS_DIR\n");
+    return 2;
+  }
+  const std::filesystem::path root = argv[1];
+  frame_corpus(root / "frame_decode");
 
   format::SegmentSummary sum;
   sum.stream_id = 7;

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "core/format.h"
 #include "properties/properties.h"
 #include "sim/oracle.h"
 #include "sim/proof_rules.h"
@@ -30,7 +29,7 @@ std::uint64_t mix(std::uint64_t x) {
 bool Oracle::proof_error_allowed(std::uint64_t id, const Error& e, std::size_t faults_before) const {
   if (e.code != Errc::corruption && e.code != Errc::io_error) return false;
   if (sim_.fault_log().size() > faults_before || sim_.powered_off()) return true;
-  const std::string dir = "/" + format::stream_dir_name(id) + "/";
+  const std::string dir = "/" + rules::stream_dir(id) + "/";
   return std::any_of(sim_.fault_log().begin(), sim_.fault_log().end(),
                      [&](const fs::FaultRecord& f) { return f.path.find(dir) != std::string::npos; });
 }
