@@ -19,6 +19,16 @@ Status write_checked(fs::File& file, std::uint64_t byte_pos, ByteView bytes, con
   return {};
 }
 
+Result<std::unique_ptr<fs::File>> create_fresh(fs::FileSystem& fs, const std::string& path) {
+  // Planted bug: a leftover truncated and reused (what repair did until seed 177 of a
+  // sweep found a staged segment lost after its repair had committed).
+  if (canary_on(Canary::leftover_file_reused)) return fs.open(path, fs::OpenOptions{.create = true, .truncate = true});
+  auto made = fs.open(path, fs::OpenOptions{.create = true, .exclusive = true});
+  if (made.ok() || made.error().code != Errc::already_exists) return made;
+  CAIRN_TRY(fs.unlink(path));
+  return fs.open(path, fs::OpenOptions{.create = true, .exclusive = true});
+}
+
 Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
                                const std::string& name, ByteView contents, bool* sync_failed) {
   auto synced = [sync_failed](Status st) {
@@ -26,8 +36,7 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
     return st;
   };
   const std::string tmp = fs::join_path(dir, name + kTempSuffix);
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
-                         fs.open(tmp, fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, create_fresh(fs, tmp));
   CAIRN_TRY(write_checked(*file, 0, contents, tmp));
   // Without this fsync the rename can reach the disk before the data: a crash would
   // leave the new name pointing at a short or empty file.
@@ -44,7 +53,7 @@ Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::stri
   const std::string path = fs::join_path(dir, name);
   const std::string tmp = path + kTempSuffix;
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> from, fs.open(path, fs::OpenOptions{.read_only = true}));
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to, fs.open(tmp, fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to, create_fresh(fs, tmp));
   Bytes buf;
   for (std::uint64_t pos = 0; pos < size_bytes; pos += kChunkBytes) {
     buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, size_bytes - pos)));

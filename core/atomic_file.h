@@ -19,6 +19,13 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
 
 inline constexpr const char* kTempSuffix = ".tmp";
 
+// Creates `path` as a new, empty file: an exclusive create, which the next sync_dir of its
+// directory makes durable. A file already there (left by a write that failed or crashed)
+// is unlinked first, never truncated and reused: its directory entry may be one a failed
+// directory fsync lost for good (this process still sees it; no later sync_dir writes it),
+// and a rename of it would then never be durable either. Errors: those of open and unlink.
+Result<std::unique_ptr<fs::File>> create_fresh(fs::FileSystem& fs, const std::string& path);
+
 // Writes `bytes` at byte_pos and reads them back: a copy is renamed into place only when
 // it holds what was meant (a misdirected write lands elsewhere and reports success).
 // Errors: those of pwrite and pread; io_error naming the file when the bytes read back

@@ -58,6 +58,12 @@ const std::vector<PlantedBug>& planted_bugs() {
        "a leaf derived from the record before a chain break is kept: a changed record gets into the Merkle tree"},
       {Canary::chain_over_stored_bytes, "chain-over-stored-bytes", true,
        "the chain hashes a compressed record's stored bytes, not what the application wrote"},
+      {Canary::leftover_file_reused, "leftover-file-reused", true,
+       "a file left by a failed repair is truncated and reused: a directory entry a failed fsync lost stays lost"},
+      {Canary::spine_torn_middle_kept, "spine-torn-middle-kept", true,
+       "only the spine's last entries are checked after a crash: a torn entry in the middle makes proofs fail"},
+      {Canary::torn_tail_last_frames_unreported, "torn-tail-last-frames-unreported", true,
+       "a cut tail counts possibly acknowledged records up to its last valid frame: damaged ones after it go unreported"},
   };
   return bugs;
 }

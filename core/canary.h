@@ -56,6 +56,9 @@ enum class Canary : std::uint8_t {
   spine_not_synced,
   spine_leaf_before_break_kept,
   chain_over_stored_bytes,
+  leftover_file_reused,
+  spine_torn_middle_kept,
+  torn_tail_last_frames_unreported,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

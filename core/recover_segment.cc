@@ -55,6 +55,7 @@ Status StreamRecovery::load_missing(const PlannedSegment& p) {
   seg.missing = true;
   seg.anchor_known = false;
   seg.sealed = e.state == manifest::SegmentState::sealed;
+  seg.sealed_in_manifest = seg.sealed;
   seg.recorded = e;
   seg.next_offset = e.next_offset;
   seg.last_hash = e.last_hash;
@@ -80,6 +81,7 @@ Status StreamRecovery::load_sealed(const PlannedSegment& p, Segment& seg, fs::Fi
     return load_sealed_scanned(seg, file, probe);  // no manifest, or the active before I7
   }
   const manifest::SegmentEntry& e = *p.listed;
+  seg.sealed_in_manifest = true;
   seg.recorded = e;
   seg.next_offset = e.next_offset;
   seg.size_bytes = std::min(probe.file_size, e.size_bytes);
@@ -250,6 +252,12 @@ Status StreamRecovery::take_tail(Segment& seg, const ScanResult& r, const std::o
   if (!t.in_progress && (!rp || r.valid_end < rp->byte + im_.options.recovery_point_interval_bytes)) {
     std::uint64_t last = r.tail_last_offset;
     if (file_size - r.tail_pos >= format::kFrameHeaderBytes) last = std::max(last, r.tail_offset);
+    // Damaged frames may follow the last one that decodes, each at least a header long
+    // (seed 1618: three bit flips in an acknowledged batch, the last frame among them).
+    const std::uint64_t unread = file_size > r.tail_known_end ? file_size - r.tail_known_end : 0;
+    if (!canary_on(Canary::torn_tail_last_frames_unreported)) {
+      last = std::max(last, r.tail_last_offset + unread / format::kFrameHeaderBytes);
+    }
     t.possibly_acknowledged = last >= r.next_offset ? last - r.next_offset + 1 : 0;
     if (canary_on(Canary::torn_tail_window_unreported)) t.possibly_acknowledged = 0;  // planted bug
   }

@@ -79,6 +79,7 @@ struct Later {
   std::uint64_t frames = 0;
   std::uint64_t max_durable_offset = 0;
   std::uint64_t max_offset = 0;
+  std::uint64_t max_end = 0;  // the byte after the frame of max_offset
 };
 
 Result<Later> survey_after(FrameReader& reader, std::optional<Resync> at, const ScanInput& in) {
@@ -90,6 +91,7 @@ Result<Later> survey_after(FrameReader& reader, std::optional<Resync> at, const 
       CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(pos));
       if (d.status != FrameStatus::ok || d.header.offset != offset) break;
       later.max_durable_offset = std::max(later.max_durable_offset, d.header.durable_offset);
+      if (later.frames == 0 || offset >= later.max_offset) later.max_end = pos + d.frame_bytes;
       later.max_offset = std::max(later.max_offset, offset);
       later.frames += 1;
       pos += d.frame_bytes;
@@ -115,8 +117,8 @@ struct State {
 
 class Scanner {
  public:
-  Scanner(fs::File& file, const ScanInput& in, ChainHasher& hasher)
-      : in_(in), reader_(file, in.file_size, in.max_record_bytes),
+  Scanner(FrameReader& reader, const ScanInput& in, ChainHasher& hasher)
+      : in_(in), reader_(reader),
         cursor_(reader_, hasher, format::kSegmentHeaderBytes, in.base_offset, in.anchor) {
     state_.next_offset = in.base_offset;
     state_.hash = in.anchor.value_or(ChainHash{});
@@ -149,7 +151,7 @@ class Scanner {
                  std::optional<ChainHash> anchor);
 
   const ScanInput& in_;
-  FrameReader reader_;
+  FrameReader& reader_;
   FrameCursor cursor_;
   ScanResult r_;
   State state_;
@@ -286,6 +288,7 @@ Result<bool> Scanner::on_bad_frame() {
   r_.tail_offset = bad_offset;
   r_.tail_records = uncommitted_records_ + later.frames;
   r_.tail_last_offset = std::max(later.frames > 0 ? later.max_offset : 0, bad_offset - (bad_offset > 0 ? 1 : 0));
+  r_.tail_known_end = later.frames > 0 ? later.max_end : bad_pos;
   // Planted bug (canary mid_log_corruption_truncated): durable damage taken for a torn tail.
   r_.tail_is_damage = bad_offset < floor && !canary_on(Canary::mid_log_corruption_truncated);
   return false;
@@ -299,6 +302,7 @@ Status Scanner::on_end() {
   r_.tail_offset = committed_.next_offset;
   r_.tail_records = uncommitted_records_;
   r_.tail_last_offset = cursor_.offset() - 1;
+  r_.tail_known_end = in_.file_size;
   r_.tail_is_damage = committed_.next_offset < in_.durable_below;
   return {};
 }
@@ -345,7 +349,14 @@ void Scanner::finish() {
 }  // namespace
 
 Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher& hasher) {
-  Scanner scanner(file, in, hasher);
+  FrameReader reader(file, in.file_size, in.max_record_bytes);
+  return scan_segment(reader, in, hasher);
+}
+
+Result<ScanResult> scan_segment(FrameReader& reader, const ScanInput& in, ChainHasher& hasher) {
+  ALWAYS(reader.file_size() == in.file_size, "a scan reads the size it was asked to",
+         {"reader_bytes", reader.file_size()}, {"file_size", in.file_size});
+  Scanner scanner(reader, in, hasher);
   return scanner.run();
 }
 

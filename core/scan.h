@@ -24,6 +24,7 @@
 
 #include "core/chain.h"
 #include "core/format.h"
+#include "core/frame_reader.h"
 #include "core/store.h"
 #include "simfs/filesystem.h"
 
@@ -87,9 +88,16 @@ struct ScanResult {
   std::uint64_t tail_pos = 0;         // the first byte that failed (>= valid_end)
   std::uint64_t tail_offset = 0;      // the offset expected there
   std::uint64_t tail_last_offset = 0; // largest offset a CRC-valid frame in the tail holds
+  // The byte after the frame of tail_last_offset (tail_pos when no valid frame follows the
+  // failing one): frames that do not decode may fill what lies beyond.
+  std::uint64_t tail_known_end = 0;
   bool tail_is_damage = false;        // below the durable floor: never cut
 };
 
+// Scans through pread with a reader of its own. Errors: io_error from the reads.
 Result<ScanResult> scan_segment(fs::File& file, const ScanInput& in, ChainHasher& hasher);
+// Scans through `reader` (pread with lent buffers, or a mapping).
+// REQUIRES: reader.file_size() == in.file_size. Errors: io_error from the reads.
+Result<ScanResult> scan_segment(FrameReader& reader, const ScanInput& in, ChainHasher& hasher);
 
 }  // namespace cairn

@@ -186,7 +186,7 @@ void Store::Impl::evict_sealed_files(std::size_t keep) {
   }
   if (open.size() <= keep) return;
   std::sort(open.begin(), open.end(), [](const Segment* a, const Segment* b) { return a->last_read_tick < b->last_read_tick; });
-  for (std::size_t i = 0; i + keep < open.size(); ++i) open[i]->file.reset();
+  for (std::size_t i = 0; i + keep < open.size(); ++i) open[i]->close_file();
 }
 
 Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
@@ -204,6 +204,24 @@ Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
   }
   seg.file = std::move(opened).value();
   return seg.file.get();
+}
+
+Status Store::Impl::open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
+                                std::optional<FrameReader>& out) {
+  CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
+  if (options.mapped_reads && seg.sealed) {
+    if (!seg.mapping || seg.mapping->bytes().size() < size_bytes) {
+      seg.mapping.reset();
+      auto mapped = file->map(size_bytes);  // fails past the end of a cut file: pread then says where
+      if (mapped.ok()) seg.mapping = std::move(mapped).value();
+    }
+    if (seg.mapping) {
+      out.emplace(seg.mapping->bytes().first(static_cast<std::size_t>(size_bytes)), max_record_bytes, &read_buffers);
+      return {};
+    }
+  }
+  out.emplace(*file, size_bytes, max_record_bytes, window_bytes, &read_buffers);
+  return {};
 }
 
 Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor) {
@@ -318,7 +336,7 @@ Status Store::Impl::rotate(Stream& s) {
   Segment& old = s.segments[s.segments.size() - 2];
   old.sealed = true;
   old.recorded = old.sealed_entry();
-  old.file.reset();
+  old.close_file();
   REACHABLE("segment rotated", {"stream", s.id}, {"base_offset", s.next_offset});
   CAIRN_TRY(write_index(s, old));
   s.durable = DurableMark{s.next_offset, format::kSegmentHeaderBytes, 0, s.head};
@@ -437,7 +455,7 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   // leaves files below it, which open removes as an interrupted purge (RECOVERY.md I4).
   if (!canary_on(Canary::purge_unlink_before_manifest)) CAIRN_TRY(im.write_manifest(false));
   for (Segment& g : removed) {
-    g.file.reset();
+    g.close_file();
     CAIRN_TRY(im.fs.unlink(fs::join_path(s->dir, g.name)));
     Status idx = im.fs.unlink(fs::join_path(s->dir, format::index_file_name(g.base_offset)));
     if (!idx.ok() && idx.error().code != Errc::not_found) return std::move(idx).error();
@@ -499,6 +517,7 @@ Status Store::close() {
   }
   for (auto& [id, s] : im.streams) {
     for (Segment& g : s.segments) {
+      g.mapping.reset();
       if (g.file) (void)g.file->close();
       g.file.reset();
     }

@@ -93,6 +93,12 @@ struct Options {
   // stored, so a store may mix them and reopen with another setting. The chain and the
   // Merkle leaves cover the payload as written; max_record_bytes bounds it uncompressed.
   Compression compression = Compression::none;
+  // Read sealed segments through a read-only mapping (FileSystem File::map, POSIX mmap)
+  // instead of pread into a window: no copy out of the page cache. A segment that cannot
+  // be mapped is read with pread. Off by default: on Linux a media error under a mapped
+  // page, or another process truncating a mapped file, raises SIGBUS in the reader, a
+  // fault cairn cannot turn into an error value (simfs/filesystem.h, File::map).
+  bool mapped_reads = false;
 };
 
 // What a finding is about.

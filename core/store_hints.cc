@@ -16,9 +16,9 @@ namespace cairn {
 Result<bool> Store::Impl::hint_holds(Stream& s, Segment& seg, std::uint64_t byte_pos, std::uint64_t offset,
                                      std::optional<std::uint64_t> ts, bool checkpoint) {
   if (!seg.hints_from_sidecar || canary_on(Canary::index_trusted_over_log)) return true;
-  CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
-  FrameReader reader(*file, seg.size_bytes, max_record_bytes, format::kFrameHeaderBytes);
-  CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(byte_pos));
+  std::optional<FrameReader> reader;
+  CAIRN_TRY(open_reader(s, seg, seg.size_bytes, format::kFrameHeaderBytes, reader));
+  CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader->at(byte_pos));
   if (d.status != format::FrameStatus::ok || d.header.offset != offset) return false;
   if (ts && d.header.timestamp_us != *ts) return false;
   if (!checkpoint) return true;
@@ -39,7 +39,6 @@ Status Store::Impl::distrust_sidecar(Stream& s, Segment& seg, const std::string&
 }
 
 Result<std::vector<Finding>> Store::Impl::hints_from_log(Stream& s, Segment& seg) {
-  CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
   ScanInput in;
   in.stream = s.id;
   in.segment = seg.name;
@@ -49,7 +48,9 @@ Result<std::vector<Finding>> Store::Impl::hints_from_log(Stream& s, Segment& seg
   in.max_record_bytes = max_record_bytes;
   in.index_interval_bytes = options.index_interval_bytes;
   in.durable_below = UINT64_MAX;
-  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+  std::optional<FrameReader> reader;
+  CAIRN_TRY(open_reader(s, seg, seg.size_bytes, FrameReader::kDefaultWindowBytes, reader));
+  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, hasher));
   seg.entries = r.entries;
   seg.entry_hashes = r.entry_hashes;
   seg.checkpoints = r.checkpoints;
@@ -83,10 +84,10 @@ Result<std::uint64_t> Store::Impl::offset_for_time(Stream& s, std::uint64_t t_us
         return offset_for_time(s, t_us);  // hints now come from the log: no second lie
       }
     }
-    CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
-    FrameReader reader(*file, seg.size_bytes, max_record_bytes);
+    std::optional<FrameReader> reader;
+    CAIRN_TRY(open_reader(s, seg, seg.size_bytes, FrameReader::kDefaultWindowBytes, reader));
     while (expected < seg.next_offset) {
-      CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(pos));
+      CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader->at(pos));
       if (d.status != format::FrameStatus::ok || d.header.offset != expected) {
         return located(Errc::corruption, s, seg, pos, expected,
                        d.status != format::FrameStatus::ok

@@ -15,13 +15,13 @@
 #include "core/canary.h"
 #include "core/chain.h"
 #include "core/format.h"
+#include "core/frame_reader.h"
 #include "core/manifest.h"
 #include "core/merkle.h"
 #include "core/store.h"
 
 namespace cairn {
 
-class FrameReader;
 class FrameCursor;
 struct ScanResult;
 
@@ -48,14 +48,23 @@ struct Segment {
   std::vector<format::CheckpointEntry> resumes;  // valid frames resuming after damage
   bool sealed = false;
   bool missing = false;              // listed by the manifest but the file is gone
+  // The manifest read at open lists it as sealed: its spine leaves were synced before that
+  // manifest was written (a seal flushes the spine first).
+  bool sealed_in_manifest = false;
   manifest::SegmentEntry recorded;   // sealed: what the manifest says about it
   std::unique_ptr<fs::File> file;    // active: open while writable; sealed: on demand
+  std::unique_ptr<fs::Mapping> mapping;  // sealed, with Options::mapped_reads: while `file` is open
   std::uint64_t last_read_tick = 0;  // Impl::file_tick at its last segment_file(): LRU order
   // Recovery's scan of the active segment: h(base_offset + i) of its verified records,
   // until the spine takes them at open (SpineState::pending).
   std::vector<ChainHash> scanned_leaves;
 
   bool empty() const { return next_offset == base_offset; }
+  // Drops the mapping and the handle (errors of the close are dropped).
+  void close_file() {
+    mapping.reset();
+    file.reset();
+  }
   format::SegmentSummary summary(std::uint64_t stream) const;
   // The manifest entry of a sealed segment as this process knows it.
   manifest::SegmentEntry sealed_entry() const;
@@ -198,6 +207,14 @@ struct Store::Impl {
   Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
                                       bool checkpoint_only);
   Result<fs::File*> segment_file(Stream& s, Segment& seg);
+  // A reader of seg's bytes [0, size_bytes) in `out`, lending it read_buffers: a sealed
+  // segment through its mapping with Options::mapped_reads (mapped on first use; a map
+  // that fails falls back to pread), else pread with a window of window_bytes.
+  // REQUIRES: no other reader lent read_buffers is in use; out is used before the next
+  // segment_file() (which may evict this segment's mapping). Errors: those of open.
+  Status open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
+                     std::optional<FrameReader>& out);
+  ReadBuffers read_buffers;  // lent to one reader at a time (open_reader)
   // Closes the least recently read sealed segment files until at most `keep` stay open.
   void evict_sealed_files(std::size_t keep);
   std::uint64_t file_tick = 0;  // counts segment_file() calls: the LRU clock
@@ -259,14 +276,16 @@ struct Store::Impl {
   Status verify_stream(Stream& s, VerifyReport& out);
   // Every entry of a sealed segment's sidecar against the frame it names, given the
   // segment's scan; a lie is added to `out` (kind index). Errors: io_error.
-  Status check_sidecar(const Stream& s, const Segment& seg, fs::File& file, const ScanResult& r,
+  Status check_sidecar(const Stream& s, const Segment& seg, FrameReader& reader, const ScanResult& r,
                        std::vector<Finding>& out);
 
   // --- the spine (store_spine.cc)
   // Opens the stream's spine and reconciles it with the recovered segments: entries past
-  // next_offset (or torn) are cut back (read-only: reported as what a writer would cut);
-  // leaves the file lacks are derived later from the segments. Errors: io_error.
-  Status open_spine(Stream& s);
+  // next_offset, or from the first torn one among those written since the manifest's last
+  // seal, are cut back (read-only: reported as what a writer would cut); after an unclean
+  // shutdown a writer writes the unsure ones again before syncing them. Leaves the file
+  // lacks are derived from the segments. Errors: io_error.
+  Status open_spine(Stream& s, bool clean_shutdown);
   // Makes `known()` reach `limit` (<= next_offset) from the segments, or sets `broken`.
   // Errors: io_error.
   Status derive_spine(Stream& s, std::uint64_t limit);

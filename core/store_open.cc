@@ -195,7 +195,7 @@ Status Store::Impl::recover_stream(std::uint64_t id, const std::string& sdir,
     report.damage.push_back(Finding{id, s.active().name, 0, s.first_offset(), s.next_offset,
                                     "stream holds records but is not in the manifest"});
   }
-  CAIRN_TRY(open_spine(s));
+  CAIRN_TRY(open_spine(s, loaded && loaded->clean_shutdown));
   if (!read_only()) {
     // Entries made before a failed directory fsync may still be only in memory: sync the
     // directory whether or not recovery changed it.

@@ -192,15 +192,16 @@ Status Store::Impl::check_last_link(const Stream& s, std::size_t si, FrameReader
   if (canary_on(Canary::checkpoint_hash_unverified) || !cursor.seeded()) return {};
   const Segment& seg = s.segments[si];
   const ChainHash& hash = cursor.hash();
-  const std::string why = fmt::format("chain does not continue after offset {}", cursor.offset() - 1);
+  // Only a failing read pays for the words (a read allocates its results, nothing else).
+  auto why = [&cursor] { return fmt::format("chain does not continue after offset {}", cursor.offset() - 1); };
   if (cursor.offset() < seg.next_offset) {
     CAIRN_ASSIGN_OR_RETURN(format::FrameDecode next, reader.at(cursor.pos()));
     if (next.status == format::FrameStatus::ok && next.header.prev_hash == hash) return {};
-    return located(Errc::corruption, s, seg, cursor.pos(), cursor.offset(), why);
+    return located(Errc::corruption, s, seg, cursor.pos(), cursor.offset(), why());
   }
   if (cursor.offset() == seg.next_offset && seg.sealed && hash != seg.last_hash) {
     return located(Errc::corruption, s, seg, seg.last_frame_pos, cursor.offset() - 1,
-                   why + " (the segment's last chain hash differs)");
+                   why() + " (the segment's last chain hash differs)");
   }
   if (si + 1 < s.segments.size()) {
     const Segment& after = s.segments[si + 1];
@@ -208,7 +209,7 @@ Status Store::Impl::check_last_link(const Stream& s, std::size_t si, FrameReader
     return located(Errc::corruption, s, after, 0, after.base_offset, "segment anchor does not continue the chain");
   }
   if (s.head == hash) return {};
-  return located(Errc::corruption, s, seg, cursor.pos(), cursor.offset() - 1, why);
+  return located(Errc::corruption, s, seg, cursor.pos(), cursor.offset() - 1, why());
 }
 
 Result<bool> Store::Impl::enter_segment(Stream& s, std::size_t si, std::uint64_t expected, std::uint64_t& pos,
@@ -246,13 +247,14 @@ Result<std::vector<Record>> Store::Impl::read_from(Stream& s, std::size_t si, St
       if (!go_on) break;
     }
     Segment& seg = s.segments[si];
-    CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
     // Read ahead about what this read needs (from the start point, which is at most an
     // index interval or a checkpoint before `from`), not a whole scan window.
     const std::size_t window = static_cast<std::size_t>(std::clamp<std::uint64_t>(
         max_bytes + options.index_interval_bytes + 2 * format::kFrameHeaderBytes, 64 * 1024,
         FrameReader::kDefaultWindowBytes));
-    FrameReader reader(*file, seg.size_bytes, max_record_bytes, window);
+    std::optional<FrameReader> opened;
+    CAIRN_TRY(open_reader(s, seg, seg.size_bytes, window, opened));
+    FrameReader& reader = *opened;
     if (first && sp.from_checkpoint) CAIRN_TRY(seed_from_checkpoint(s, seg, reader, sp, seed));
     FrameCursor cursor(reader, hasher, pos, expected, seed);
     bool done = false;

@@ -146,12 +146,14 @@ Status Repairer::survey_segment(std::size_t i, const SegmentLink& link) {
     in.index_interval_bytes = im_.options.index_interval_bytes;
     in.durable_below = UINT64_MAX;
     if (seg.sealed && im_.loaded && v.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
-    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, im_.hasher));
+    std::optional<FrameReader> reader;
+    CAIRN_TRY(im_.open_reader(s_, seg, v.file_size, FrameReader::kDefaultWindowBytes, reader));
+    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, im_.hasher));
     v.runs = r.runs;
     if (v.active) v.end_offset = std::max({v.end_offset, r.tail_last_offset + 1, r.next_offset});
     if (seg.sealed && r.damage.empty()) {
       std::vector<Finding> lies;
-      CAIRN_TRY(im_.check_sidecar(s_, seg, *file, r, lies));
+      CAIRN_TRY(im_.check_sidecar(s_, seg, *reader, r, lies));
       v.index_lies = !lies.empty();
     }
   }
@@ -353,8 +355,7 @@ Status Repairer::keep_bytes(const std::string& segment, std::uint64_t pos, std::
   Bytes bytes(static_cast<std::size_t>(len));
   CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*from, pos, bytes));
   bytes.resize(got);
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to,
-                         im_.fs.open(fs::join_path(s_.dir, kept_as), fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to, create_fresh(im_.fs, fs::join_path(s_.dir, kept_as)));
   CAIRN_TRY(write_checked(*to, 0, bytes, fs::join_path(s_.dir, kept_as)));
   Status synced = to->sync();
   if (!synced.ok()) return im_.fail_stop(std::move(synced).error());
@@ -375,8 +376,7 @@ Status Repairer::stage(const Piece& p) {
     if (got != run.size()) return make_error(Errc::io_error, "segment shrank while repairing it: " + p.from->name);
     bytes.insert(bytes.end(), run.begin(), run.end());
   }
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to,
-                         im_.fs.open(fs::join_path(s_.dir, name), fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> to, create_fresh(im_.fs, fs::join_path(s_.dir, name)));
   CAIRN_TRY(write_checked(*to, 0, bytes, fs::join_path(s_.dir, name)));
   Status synced = to->sync();
   if (!synced.ok()) return im_.fail_stop(std::move(synced).error());

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/canary.h"
 #include "core/scan.h"
 #include "core/spine.h"
@@ -50,9 +51,48 @@ struct FoundSpine {
   std::uint64_t entries = 0;
 };
 
-// Reads the spine file's header and counts its entries, or removes a file whose header is
-// not one (a creation a crash cut short, or damage).
-static Result<FoundSpine> read_spine(Store::Impl& im, Stream& s) {
+// The entries [from, to) written since the last sync the manifest vouches for: returns
+// the first whose CRC fails (`to` when none), which ends what is kept: a crash may tear
+// any of them (a sector lost, a later one kept), not only the last. With `rewrite` (a
+// writable open after an unclean shutdown) the good ones are written again, so that the
+// sync after makes them durable: after a failed fsync the kernel may have marked them
+// clean while they sit only in the page cache (fsyncgate). Read 64 KiB at a time.
+static Result<std::uint64_t> keep_unsynced(fs::File& file, std::uint64_t from, std::uint64_t to, bool rewrite) {
+  constexpr std::uint64_t kChunkEntries = 65536 / spine::kEntryBytes;
+  Bytes chunk;
+  for (std::uint64_t at = from; at < to; at += kChunkEntries) {
+    const std::uint64_t n = std::min(kChunkEntries, to - at);
+    chunk.resize(static_cast<std::size_t>(n * spine::kEntryBytes));
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(file, spine::entry_pos(at), chunk));
+    std::uint64_t good = 0;
+    while (good < n && (good + 1) * spine::kEntryBytes <= got &&
+           spine::decode_entry(at + good, chunk.data() + good * spine::kEntryBytes)) {
+      ++good;
+    }
+    if (rewrite && good > 0) {
+      CAIRN_TRY(fs::write_all(file, spine::entry_pos(at), ByteView(chunk.data(), static_cast<std::size_t>(good * spine::kEntryBytes))));
+    }
+    if (good < n) return at + good;
+  }
+  return to;
+}
+
+// Offsets whose spine entries were synced before the manifest read at open was written:
+// those below the first retained offset (a purge flushes the spine first) and of the
+// segments it lists as sealed. Past them a crash may have torn any entry, not only the last.
+static std::uint64_t synced_below(const Stream& s) {
+  std::uint64_t below = s.segments.empty() ? 0 : s.segments.front().base_offset;
+  for (const Segment& g : s.segments) {
+    if (!g.sealed_in_manifest) break;
+    below = g.next_offset;
+  }
+  return below;
+}
+
+// Reads the spine file's header and counts its entries up to the first that fails its
+// CRC where a crash may have torn it, or removes a file whose header is not one (a
+// creation a crash cut short, or damage).
+static Result<FoundSpine> read_spine(Store::Impl& im, Stream& s, bool clean_shutdown) {
   SpineState& sp = s.spine;
   const std::string path = spine_path(s);
   CAIRN_ASSIGN_OR_RETURN(bool present, im.fs.exists(path));
@@ -70,20 +110,28 @@ static Result<FoundSpine> read_spine(Store::Impl& im, Stream& s) {
     if (!im.read_only()) CAIRN_TRY(im.fs.unlink(path));
     return FoundSpine{};
   }
-  std::uint64_t count = spine::entries_in(bytes);
-  // A torn write leaves entries that fail their CRC at the end: they were never synced.
-  while (count > 0) {
-    CAIRN_ASSIGN_OR_RETURN(auto last, read_entry(*sp.file, count - 1));
-    if (last) break;
-    --count;
+  const std::uint64_t count = spine::entries_in(bytes);
+  // Entries written since the last sync may be torn anywhere (a sector lost, a later one
+  // kept): the first that fails its CRC there ends what is kept. Below, a failing entry
+  // is damage at rest, found by the proof that reads it.
+  const std::uint64_t from = std::min(count, canary_on(Canary::spine_torn_middle_kept) ? count : synced_below(s));
+  const bool rewrite = !im.read_only() && !clean_shutdown;
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t good, keep_unsynced(*sp.file, from, count, rewrite));
+  if (canary_on(Canary::spine_torn_middle_kept)) {  // planted bug: only torn entries at the end go
+    good = count;
+    while (good > 0) {
+      CAIRN_ASSIGN_OR_RETURN(auto last, read_entry(*sp.file, good - 1));
+      if (last) break;
+      --good;
+    }
   }
-  return FoundSpine{bytes, count};
+  return FoundSpine{bytes, good};
 }
 
-Status Store::Impl::open_spine(Stream& s) {
+Status Store::Impl::open_spine(Stream& s, bool clean_shutdown) {
   SpineState& sp = s.spine;
   sp = SpineState{};
-  CAIRN_ASSIGN_OR_RETURN(const FoundSpine found, read_spine(*this, s));
+  CAIRN_ASSIGN_OR_RETURN(const FoundSpine found, read_spine(*this, s, clean_shutdown));
   const std::uint64_t count = found.entries;
   const std::uint64_t keep = std::min(count, s.next_offset);
   if (keep < count) {
@@ -133,7 +181,6 @@ static Result<std::optional<ChainHash>> known_leaf(SpineState& sp, std::uint64_t
 // the active one (verified along the chain from the anchor, up to the first damage, never
 // the record before a chain break). Returns the first damage found, in words ("" if none).
 static Result<std::string> scan_leaves(Store::Impl& im, Stream& s, Segment& seg) {
-  CAIRN_ASSIGN_OR_RETURN(fs::File* file, im.segment_file(s, seg));
   ScanInput in;
   in.stream = s.id;
   in.segment = seg.name;
@@ -145,7 +192,9 @@ static Result<std::string> scan_leaves(Store::Impl& im, Stream& s, Segment& seg)
   in.durable_below = UINT64_MAX;
   if (seg.sealed) in.expected_last_hash = seg.last_hash;
   in.collect_leaves = true;
-  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, im.hasher));
+  std::optional<FrameReader> reader;
+  CAIRN_TRY(im.open_reader(s, seg, seg.size_bytes, FrameReader::kDefaultWindowBytes, reader));
+  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, im.hasher));
   seg.scanned_leaves = std::move(r.leaves);
   return r.damage.empty() ? std::string() : r.damage.front().to_string();
 }
@@ -197,7 +246,7 @@ Status Store::Impl::derive_spine(Stream& s, std::uint64_t limit) {
 // Creates the spine file with its header, durable with its directory entry.
 static Status create_spine(Store::Impl& im, Stream& s) {
   const std::string path = spine_path(s);
-  CAIRN_ASSIGN_OR_RETURN(s.spine.file, im.fs.open(path, fs::OpenOptions{.create = true, .truncate = true}));
+  CAIRN_ASSIGN_OR_RETURN(s.spine.file, create_fresh(im.fs, path));
   CAIRN_TRY(fs::write_all(*s.spine.file, 0, spine::encode_header(s.id)));
   Status synced = s.spine.file->sync();
   if (synced.ok()) synced = im.fs.sync_dir(s.dir);

@@ -23,7 +23,7 @@ Finding index_finding(const Stream& s, const Segment& seg, std::uint64_t offset,
 
 }  // namespace
 
-Status Store::Impl::check_sidecar(const Stream& s, const Segment& seg, fs::File& file, const ScanResult& r,
+Status Store::Impl::check_sidecar(const Stream& s, const Segment& seg, FrameReader& reader, const ScanResult& r,
                                   std::vector<Finding>& out) {
   const std::string idx = format::index_file_name(seg.base_offset);
   auto bytes = fs::read_file(fs, fs::join_path(s.dir, idx), 1ull << 30);
@@ -38,7 +38,6 @@ Status Store::Impl::check_sidecar(const Stream& s, const Segment& seg, fs::File&
     out.push_back(index_finding(s, seg, seg.base_offset, "disagrees with the log about the segment's extent"));
     return {};
   }
-  FrameReader reader(file, r.valid_end, max_record_bytes);
   for (const format::IndexEntry& e : sum->entries) {
     CAIRN_ASSIGN_OR_RETURN(format::FrameDecode d, reader.at(e.byte_pos));
     if (d.status != format::FrameStatus::ok || d.header.offset != e.offset || d.header.timestamp_us != e.timestamp_us) {
@@ -107,12 +106,14 @@ Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
     in.index_interval_bytes = options.index_interval_bytes;
     in.durable_below = UINT64_MAX;
     if (seg.sealed && loaded && probe.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
-    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*file, in, hasher));
+    std::optional<FrameReader> reader;
+    CAIRN_TRY(open_reader(s, seg, size, FrameReader::kDefaultWindowBytes, reader));
+    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, hasher));
     const std::size_t before = out.findings.size();
     out.findings.insert(out.findings.end(), hc->findings.begin(), hc->findings.end());
     out.findings.insert(out.findings.end(), r.damage.begin(), r.damage.end());
     if (seg.sealed && loaded && out.findings.size() == before) compare_manifest(s, seg, probe.file_size, r, out.findings);
-    if (seg.sealed && out.findings.size() == before) CAIRN_TRY(check_sidecar(s, seg, *file, r, out.findings));
+    if (seg.sealed && out.findings.size() == before) CAIRN_TRY(check_sidecar(s, seg, *reader, r, out.findings));
     out.records += r.records;
     out.bytes += size;
     out.segments += 1;

@@ -44,6 +44,7 @@ class ObservedFile final : public fs::File {
     return st;
   }
   Status close() override { return inner_->close(); }
+  Result<std::unique_ptr<fs::Mapping>> map(std::uint64_t len) override { return inner_->map(len); }
 
  private:
   std::unique_ptr<fs::File> inner_;

@@ -23,15 +23,21 @@ std::uint64_t mix(std::uint64_t x) {
 }  // namespace
 
 // Whether a proof of `stream` may fail: a read fault or a power loss during the call, or
-// any fault ever injected into a file of the stream (a leaf derived from a damaged record
-// cannot be known; the FaultMap forgets the records retention removed, so the log is
-// read whole). A proof that verifies is required either way; a wrong one is never allowed.
+// damage ever done to durable bytes of a file of the stream (a bit flip or tampering, a
+// misdirected write, a read error): a leaf derived from a damaged record cannot be known.
+// The FaultMap forgets the records retention removed, so the log is read whole. Faults
+// of a crash (lost, torn, reverted) and failed syncs excuse nothing: they touch only
+// bytes not yet durable, and a leaf must be durable before its record can be purged. A
+// proof that verifies is required either way; a wrong one is never allowed.
 bool Oracle::proof_error_allowed(std::uint64_t id, const Error& e, std::size_t faults_before) const {
   if (e.code != Errc::corruption && e.code != Errc::io_error) return false;
   if (sim_.fault_log().size() > faults_before || sim_.powered_off()) return true;
   const std::string dir = "/" + rules::stream_dir(id) + "/";
-  return std::any_of(sim_.fault_log().begin(), sim_.fault_log().end(),
-                     [&](const fs::FaultRecord& f) { return f.path.find(dir) != std::string::npos; });
+  return std::any_of(sim_.fault_log().begin(), sim_.fault_log().end(), [&](const fs::FaultRecord& f) {
+    const bool durable_damage = f.family == fs::FaultFamily::bit_flip || f.family == fs::FaultFamily::misdirected_write ||
+                                f.family == fs::FaultFamily::read_error;
+    return durable_damage && f.path.find(dir) != std::string::npos;
+  });
 }
 
 std::string Oracle::check_proofs(Store& store, const char* when) {

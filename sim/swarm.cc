@@ -114,6 +114,7 @@ std::vector<Field> workload_fields() {
               s.compression = v;
               return true;
             }},
+      flag("mapped_reads", &Swarm::mapped_reads, "read sealed segments through File::map"),
       num("write_interval_us", &Swarm::write_interval_us, 1, kUsMax, "mean interval of a stream's appends"),
       num("read_interval_us", &Swarm::read_interval_us, 1, kUsMax, "mean interval of a stream's reads"),
       num("checkpoint_interval_us", &Swarm::checkpoint_interval_us, 1, kUsMax, "mean interval of explicit checkpoints"),
@@ -210,6 +211,7 @@ Swarm Swarm::from_seed(std::uint64_t seed, DecisionTape* tape) {
   derive_world(p, s);
   // Drawn last, so that the draws above keep their values.
   s.compression = on(750'000) ? "none" : (on(500'000) ? "lz4" : "zstd");
+  s.mapped_reads = on(500'000);
   return s;
 }
 

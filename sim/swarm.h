@@ -67,6 +67,8 @@ struct Swarm {
   // Per-record compression of payloads (none, lz4, zstd); on, the workload writes
   // payloads that compress.
   std::string compression = "none";
+  // Sealed segments read through File::map (Options::mapped_reads).
+  bool mapped_reads = false;
   // Actor mean intervals in simulated microseconds (smaller: more often).
   std::uint64_t write_interval_us = 100;
   std::uint64_t read_interval_us = 300;

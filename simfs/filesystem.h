@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "simfs/bytes.h"
 #include "simfs/result.h"
 
 namespace cairn::fs {
@@ -43,6 +44,16 @@ class FileLock {
   virtual ~FileLock() = default;
   // Releases the lock. Errors: io_error. Further calls do nothing.
   virtual Status unlock() = 0;
+};
+
+// A read-only view of a file's first bytes, made by File::map. Valid until destroyed,
+// also after its File is closed or the file is unlinked (as munmap(2) is separate from
+// close(2)).
+class Mapping {
+ public:
+  virtual ~Mapping() = default;
+  // The mapped bytes, [0, len) of the file as File::map was asked.
+  virtual ByteView bytes() const = 0;
 };
 
 // An open file. Closing happens on close() or destruction (errors are then dropped).
@@ -68,6 +79,20 @@ class File {
   virtual Status sync() = 0;
   // Closes the file. Further calls are invalid_argument.
   virtual Status close() = 0;
+  // Maps the bytes [0, len) read-only (POSIX mmap(PROT_READ, MAP_SHARED)). Meant for
+  // files nobody writes or shrinks while mapped, such as sealed segments: what a later
+  // write or truncate does to the view is unspecified. Works on read-only opens.
+  // What a fault in mapped memory does (the contract both implementations keep):
+  //  * an error the call itself meets is io_error, and nothing is mapped;
+  //  * POSIX reads pages when first touched: a media error then, or another process
+  //    truncating the file below len, raises SIGBUS in the reader (Linux mmap(2)), which
+  //    no error value can report; callers that must survive it read with pread;
+  //  * SimFileSystem reads the whole range at map time through the same read faults as
+  //    one pread (a transient or sticky sector error fails the map with io_error) and
+  //    the view never faults afterwards; damage at rest injected after the map is not in
+  //    the view, as a page already in the page cache would not show it.
+  // Errors: invalid_argument (len past the end of the file, or a closed file), io_error.
+  virtual Result<std::unique_ptr<Mapping>> map(std::uint64_t len) = 0;
 };
 
 class FileSystem {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,19 @@ Error errno_error(const char* call, const std::string& path, int err) {
   e.segment = path;
   return e;
 }
+
+class PosixMapping final : public Mapping {
+ public:
+  PosixMapping(void* addr, std::size_t len) : addr_(addr), len_(len) {}
+  ~PosixMapping() override {
+    if (len_ > 0) ::munmap(addr_, len_);
+  }
+  ByteView bytes() const override { return ByteView(static_cast<const std::uint8_t*>(addr_), len_); }
+
+ private:
+  void* addr_;
+  std::size_t len_;
+};
 
 class PosixFile final : public File {
  public:
@@ -84,6 +98,21 @@ class PosixFile final : public File {
     if (read_only_) return read_only("fdatasync");
     if (::fdatasync(fd_) != 0) return errno_error("fdatasync", path_, errno);
     return {};
+  }
+
+  Result<std::unique_ptr<Mapping>> map(std::uint64_t len) override {
+    CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_bytes, size());
+    if (len > file_bytes || len > SIZE_MAX) {
+      Error e = make_error(Errc::invalid_argument,
+                           "map of " + std::to_string(len) + " bytes past the end of " + path_ + " (" +
+                               std::to_string(file_bytes) + " bytes)");
+      e.segment = path_;
+      return e;
+    }
+    if (len == 0) return std::unique_ptr<Mapping>(new PosixMapping(nullptr, 0));
+    void* addr = ::mmap(nullptr, static_cast<std::size_t>(len), PROT_READ, MAP_SHARED, fd_, 0);
+    if (addr == MAP_FAILED) return errno_error("mmap", path_, errno);
+    return std::unique_ptr<Mapping>(new PosixMapping(addr, static_cast<std::size_t>(len)));
   }
 
   Status close() override {

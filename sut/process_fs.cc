@@ -42,6 +42,10 @@ class ProcessFile final : public fs::File {
     if (*dead_) return dead(path_);
     return f_->close();
   }
+  Result<std::unique_ptr<fs::Mapping>> map(std::uint64_t len) override {
+    if (*dead_) return dead(path_);
+    return f_->map(len);
+  }
 
  private:
   std::unique_ptr<fs::File> f_;

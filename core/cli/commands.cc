@@ -145,6 +145,7 @@ Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, cons
   o.max_segment_bytes = a.max_segment_bytes;
   o.max_record_bytes = a.max_record_bytes;
   if (auto c = codec::parse(a.compression)) o.compression = static_cast<Compression>(*c);
+  o.mapped_reads = a.mapped;
   CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
   auto store = Store::open(fs, clock, a.dir, o);
   if (store.ok() && !quiet) {

@@ -2,8 +2,8 @@
 //
 //   cairn append --dir D --stream S [--sync always|every:N|every:Nb|manual] [--length-prefixed] [--batch N]
 //                [--compression none|lz4|zstd]
-//   cairn read   --dir D --stream S [--from N] [--limit K] [--json | --length-prefixed]
-//   cairn verify --dir D [--stream S] [--json]
+//   cairn read   --dir D --stream S [--from N] [--limit K] [--json | --length-prefixed] [--mapped]
+//   cairn verify --dir D [--stream S] [--json] [--mapped]
 //   cairn stat   --dir D [--json]
 //   cairn purge  --dir D [--stream S] (--older-than DURATION | --max-bytes N)
 //   cairn repair --dir D --stream S (--dry-run | --yes)
@@ -43,6 +43,9 @@ void common(CLI::App* c, Args& a, bool needs_stream, bool optional_stream) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{UINT32_MAX}));
 }
 
+constexpr const char* kMappedHelp =
+    "read sealed segments through mmap instead of pread (a media error under a mapped page is SIGBUS)";
+
 struct Commands {
   CLI::App* append;
   CLI::App* read;
@@ -73,9 +76,11 @@ Commands define(CLI::App& app, Args& a) {
   auto* json = c.read->add_flag("--json", a.json, "JSONL: offset, timestamp_us, kind, encoding (utf-8 | base64), payload");
   c.read->add_flag("--length-prefixed", a.length_prefixed, "u32 LE length + bytes per record: the inverse of append --length-prefixed")
       ->excludes(json);
+  c.read->add_flag("--mapped", a.mapped, kMappedHelp);
   c.verify = app.add_subcommand("verify", "check every frame, the chain, the manifest and the indexes (read-only)");
   common(c.verify, a, false, true);
   c.verify->add_flag("--json", a.json, "JSON report");
+  c.verify->add_flag("--mapped", a.mapped, kMappedHelp);
   c.stat = app.add_subcommand("stat", "per-stream offsets, segments and sizes (read-only)");
   common(c.stat, a, false, false);
   c.stat->add_flag("--json", a.json, "JSON report");

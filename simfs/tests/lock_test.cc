@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "simfs/posix_filesystem.h"
 #include "simfs/sim_filesystem.h"
-#include "simfs/tests/temp_dir.h"
+#include "simfs/tests/fs_envs.h"
 
 namespace {
 
@@ -15,18 +14,8 @@ using cairn::Errc;
 using cairn::fs::FileSystem;
 using cairn::fs::OpenOptions;
 
-struct Posix {
-  cairn::testing::TempDir tmp;
-  cairn::fs::PosixFileSystem posix;
-  FileSystem& fs() { return posix; }
-  std::string dir() { return tmp.path(); }
-};
-
-struct Sim {
-  cairn::fs::SimFileSystem sim{cairn::fs::SimConfig{}, 7};
-  FileSystem& fs() { return sim; }
-  std::string dir() { return "/"; }
-};
+using cairn::testing::Posix;
+using cairn::testing::Sim;
 
 std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
 

@@ -216,6 +216,9 @@ for c in lz4 zstd; do
   "$cairn" read --dir "$work/$c" --stream 1 | cmp - "$src" || fail "$c: read did not round-trip byte for byte"
   expect_rc 0 "$work/$c-verify.txt" "$cairn" verify --dir "$work/$c"
   [ "$(du -sb "$work/$c" | cut -f1)" -lt "$plain_bytes" ] || fail "$c: the compressed store is not smaller"
+  "$cairn" read --dir "$work/$c" --stream 1 --mapped | cmp - "$src" || fail "$c: a mapped read did not round-trip"
+  expect_rc 0 "$work/$c-verify-mapped.txt" "$cairn" verify --dir "$work/$c" --mapped
+  ls "$work/$c"/stream-*/seg-*.log | sed -n 2p | grep -q . || fail "$c: one segment only: no sealed segment was mapped"
 done
 expect_rc 2 "$work/bad-codec.txt" "$cairn" append --dir "$work/x" --stream 1 --compression gzip
 
