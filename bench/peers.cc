@@ -24,10 +24,13 @@ void check(bool ok, const std::string& what) {
 
 class CairnAppender final : public Appender {
  public:
-  std::string name() const override { return "cairn"; }
+  // mapped: reads of sealed segments through File::map (Options::mapped_reads).
+  explicit CairnAppender(bool mapped = false) : mapped_(mapped) {}
+  std::string name() const override { return mapped_ ? "cairn-mapped" : "cairn"; }
   void open(const std::string& dir) override {
     Options o;
     o.sync = SyncPolicy{};  // always: one fdatasync per batch
+    o.mapped_reads = mapped_;
     auto s = Store::open(fs_, clock_, dir, o);
     check(s.ok(), s.ok() ? "" : s.error().to_string());
     store_ = std::move(s).value();
@@ -60,6 +63,7 @@ class CairnAppender final : public Appender {
   }
 
  private:
+  bool mapped_;
   fs::PosixFileSystem fs_;
   SystemClock clock_;
   std::unique_ptr<Store> store_;
@@ -230,6 +234,7 @@ const std::vector<std::string>& appender_names() {
 
 std::unique_ptr<Appender> make_appender(const std::string& name) {
   if (name == "cairn") return std::make_unique<CairnAppender>();
+  if (name == "cairn-mapped") return std::make_unique<CairnAppender>(true);
   if (name == "raw") return std::make_unique<RawAppender>();
   if (name == "sqlite") return std::make_unique<SqliteAppender>();
   if (name == "leveldb") return std::make_unique<KvAppender<LevelDbApi>>();

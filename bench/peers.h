@@ -27,7 +27,8 @@ class Appender {
   virtual void close() = 0;
 };
 
-// "cairn", "raw", "sqlite", "leveldb", "rocksdb".
+// "cairn", "raw", "sqlite", "leveldb", "rocksdb" (appender_names()), and "cairn-mapped"
+// (cairn reading sealed segments through mappings).
 std::unique_ptr<Appender> make_appender(const std::string& name);
 const std::vector<std::string>& appender_names();
 
