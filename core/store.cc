@@ -56,6 +56,7 @@ const char* finding_kind_name(FindingKind k) {
     case FindingKind::damage: return "damage";
     case FindingKind::index: return "index";
     case FindingKind::manifest: return "manifest";
+    case FindingKind::spine: return "spine";
   }
   return "?";
 }

@@ -106,6 +106,7 @@ enum class FindingKind : std::uint8_t {
   damage,    // stored records are damaged or missing: reads of them fail
   index,     // an index sidecar lies or cannot be read: the log wins, no record is affected
   manifest,  // the manifest is missing or damaged: rebuilt from the segments
+  spine,     // a spine entry fails its CRC or differs from its record: proofs over it fail, records do not
 };
 const char* finding_kind_name(FindingKind k);
 

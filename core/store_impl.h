@@ -286,6 +286,13 @@ struct Store::Impl {
   // shutdown a writer writes the unsure ones again before syncing them. Leaves the file
   // lacks are derived from the segments. Errors: io_error.
   Status open_spine(Stream& s, bool clean_shutdown);
+  // verify(): the spine's entries of offsets [base, base + count): each must pass its CRC
+  // and, with `leaves` (count of them, computed by a verifying scan), hold that chain hash;
+  // without, they are the leaves of records retention removed, which nothing else holds.
+  // The first entry that fails is a FindingKind::spine finding. (Where the spine stops,
+  // `broken`, open reports as an action; proofs past it fail.) Errors: io_error reading it.
+  Status check_spine_leaves(Stream& s, std::uint64_t base, std::uint64_t count, const std::vector<ChainHash>* leaves,
+                            std::vector<Finding>& out);
   // Makes `known()` reach `limit` (<= next_offset) from the segments, or sets `broken`.
   // Errors: io_error.
   Status derive_spine(Stream& s, std::uint64_t limit);

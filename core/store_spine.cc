@@ -177,6 +177,48 @@ static Result<std::optional<ChainHash>> known_leaf(SpineState& sp, std::uint64_t
   return read_entry(*sp.file, offset);
 }
 
+Status Store::Impl::check_spine_leaves(Stream& s, std::uint64_t base, std::uint64_t count,
+                                       const std::vector<ChainHash>* leaves, std::vector<Finding>& out) {
+  SpineState& sp = s.spine;
+  const std::uint64_t end = std::min(base + count, sp.known());
+  auto differs = [&](std::uint64_t o, const ChainHash& leaf) {
+    return leaves != nullptr && leaf != (*leaves)[o - base] && leaf != spine::kLostLeaf;
+  };
+  auto finding = [&](std::uint64_t o, const char* what) {
+    out.push_back(Finding{s.id, spine::file_name(), spine::entry_pos(o), o, o + 1,
+                          fmt::format("spine entry for offset {} {} (proofs of trees that hold it fail; the "
+                                      "record itself is intact)", o, what),
+                          FindingKind::spine});
+  };
+  // The entries in the file, 64 KiB at a time, then those still in memory.
+  constexpr std::uint64_t kChunkEntries = 65536 / spine::kEntryBytes;
+  Bytes chunk;
+  for (std::uint64_t at = base; at < std::min(end, sp.on_disk); at += kChunkEntries) {
+    const std::uint64_t n = std::min({kChunkEntries, end - at, sp.on_disk - at});
+    chunk.resize(static_cast<std::size_t>(n * spine::kEntryBytes));
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*sp.file, spine::entry_pos(at), chunk));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const auto leaf = (i + 1) * spine::kEntryBytes <= got
+                            ? spine::decode_entry(at + i, chunk.data() + i * spine::kEntryBytes)
+                            : std::nullopt;
+      const char* wrong = !leaf                  ? "fails its CRC32C"
+                          : differs(at + i, *leaf) ? "differs from the record's chain hash"
+                                                   : nullptr;
+      if (wrong != nullptr) {
+        finding(at + i, wrong);
+        return {};
+      }
+    }
+  }
+  for (std::uint64_t o = std::max(base, sp.on_disk); o < end; ++o) {
+    if (differs(o, sp.pending[o - sp.on_disk])) {
+      finding(o, "differs from the record's chain hash");
+      return {};
+    }
+  }
+  return {};
+}
+
 // The leaves of a segment recovery did not scan: scanned from its header as recovery scans
 // the active one (verified along the chain from the anchor, up to the first damage, never
 // the record before a chain break). Returns the first damage found, in words ("" if none).

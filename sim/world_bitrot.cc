@@ -1,5 +1,6 @@
 // Damage at rest: bit flips (uniform, or aimed at frame edges: CRC, length, offset,
-// timestamp, kind and flags, chain link, last payload byte, segment header), payload
+// timestamp, kind and flags, chain link, last payload byte, segment header; or in the
+// manifest, an index sidecar or a Merkle spine), payload
 // edits with the CRC fixed (tampering) and index sidecars that lie with a valid CRC.
 //
 // The injector reads the file with the simulator's own format rules before it damages
@@ -43,7 +44,8 @@ std::uint64_t edge_in_frame(Prng& p, const rules::Frame& f) {
 
 }  // namespace
 
-// A random durable file of the store with the given extension ("log", "idx"); sets `stream`.
+// A random durable file of the store with the given extension ("log", "idx"), or a
+// stream's spine ("spine"); sets `stream`.
 std::string World::pick_file(const std::string& ext, std::uint64_t& stream) {
   std::vector<std::pair<std::string, std::uint64_t>> files;
   const std::string prefix = std::string(kStoreDir) + "/";
@@ -52,7 +54,9 @@ std::string World::pick_file(const std::string& ext, std::uint64_t& stream) {
     const auto slash = rest.find('/');
     if (slash == std::string::npos) continue;
     auto id = rules::stream_of_dir(rest.substr(0, slash));
-    if (id && rules::segment_base(rest.substr(slash + 1), ext)) files.emplace_back(path, *id);
+    const std::string name = rest.substr(slash + 1);
+    const bool match = ext == "spine" ? name == "spine" : rules::segment_base(name, ext).has_value();
+    if (id && match) files.emplace_back(path, *id);
   }
   if (files.empty()) return {};
   const auto& pick = files[workload_.below(files.size())];
@@ -72,7 +76,8 @@ void World::bitrot() {
     const std::uint64_t which = workload_.below(8);
     if (which == 0) return flip(std::string(kStoreDir) + "/MANIFEST", 0, false);
     const bool idx = which <= 2;
-    const std::string path = pick_file(idx ? "idx" : "log", stream);
+    const char* ext = which == 3 ? "spine" : idx ? "idx" : "log";  // the spine: proofs must fail, never lie
+    const std::string path = pick_file(ext, stream);
     if (!path.empty()) flip(path, stream, !idx && workload_.chance_ppm(swarm_.edge_damage_ppm));
     return;
   }

@@ -247,4 +247,12 @@ expect_rc 0 "$work/after-purge.txt" "$cairn" verify --dir "$work/store"
 [ "$(root_of 40)" = "$root40" ] || fail "the root of the first 40 records changed with the purge"
 "$cairn" prove --dir "$work/store" --stream 1 --offset 3 --size 40 | cmp - "$work/inc.json" || fail "the proof changed with the purge"
 expect_rc 0 "$work/inc-after.txt" "$cairn" check-proof "$work/inc.json" --root "$root40"
+
+# ---- A damaged spine entry (leaf 3, long sealed): verify names it, proofs over it fail.
+spine=$(ls "$work"/store/stream-*1/spine)
+printf '\xff\xff\xff\xff' | dd of="$spine" bs=1 seek=$((32 + 3 * 36 + 8)) conv=notrunc status=none
+expect_rc 1 "$work/spine-verify.txt" "$cairn" verify --dir "$work/store"
+says "$work/spine-verify.txt" "spine: stream 1"
+says "$work/spine-verify.txt" "spine entry for offset 3 fails its CRC32C"
+expect_rc 1 "$work/spine-root.txt" "$cairn" root --dir "$work/store" --stream 1 --size 40
 echo "cli test passed"
