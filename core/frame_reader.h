@@ -48,7 +48,6 @@ class FrameReader {
   // The bytes [byte_pos, byte_pos + len) clipped to the file. Errors: io_error.
   Result<ByteView> bytes(std::uint64_t byte_pos, std::size_t len);
   std::uint64_t file_size() const { return file_size_; }
-  bool mapped() const { return file_ == nullptr; }
 
  private:
   Status fill(std::uint64_t byte_pos, std::size_t min_len);

@@ -32,14 +32,7 @@ void fill_from_scan(Segment& seg, const ScanResult& r) {
 Result<ScanResult> StreamRecovery::scan(const Segment& seg, fs::File& file, std::uint64_t file_size,
                                         std::uint64_t durable_below, std::optional<ChainHash> last_hash,
                                         bool collect_leaves) {
-  ScanInput in;
-  in.stream = s_.id;
-  in.segment = seg.name;
-  in.base_offset = seg.base_offset;
-  if (seg.anchor_known) in.anchor = seg.anchor;
-  in.file_size = file_size;
-  in.max_record_bytes = im_.max_record_bytes;
-  in.index_interval_bytes = im_.options.index_interval_bytes;
+  ScanInput in = im_.scan_input(s_, seg, file_size);
   in.durable_below = durable_below;
   in.expected_last_hash = last_hash;
   in.collect_leaves = collect_leaves;

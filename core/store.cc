@@ -207,6 +207,19 @@ Result<fs::File*> Store::Impl::segment_file(Stream& s, Segment& seg) {
   return seg.file.get();
 }
 
+ScanInput Store::Impl::scan_input(const Stream& s, const Segment& seg, std::uint64_t file_size) const {
+  ScanInput in;
+  in.stream = s.id;
+  in.segment = seg.name;
+  in.base_offset = seg.base_offset;
+  if (seg.anchor_known) in.anchor = seg.anchor;
+  in.file_size = file_size;
+  in.max_record_bytes = max_record_bytes;
+  in.index_interval_bytes = options.index_interval_bytes;
+  in.durable_below = UINT64_MAX;
+  return in;
+}
+
 Status Store::Impl::open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
                                 std::optional<FrameReader>& out) {
   CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));

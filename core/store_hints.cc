@@ -39,15 +39,7 @@ Status Store::Impl::distrust_sidecar(Stream& s, Segment& seg, const std::string&
 }
 
 Result<std::vector<Finding>> Store::Impl::hints_from_log(Stream& s, Segment& seg) {
-  ScanInput in;
-  in.stream = s.id;
-  in.segment = seg.name;
-  in.base_offset = seg.base_offset;
-  if (seg.anchor_known) in.anchor = seg.anchor;
-  in.file_size = seg.size_bytes;
-  in.max_record_bytes = max_record_bytes;
-  in.index_interval_bytes = options.index_interval_bytes;
-  in.durable_below = UINT64_MAX;
+  const ScanInput in = scan_input(s, seg, seg.size_bytes);
   std::optional<FrameReader> reader;
   CAIRN_TRY(open_reader(s, seg, seg.size_bytes, FrameReader::kDefaultWindowBytes, reader));
   CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, hasher));

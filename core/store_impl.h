@@ -18,6 +18,7 @@
 #include "core/frame_reader.h"
 #include "core/manifest.h"
 #include "core/merkle.h"
+#include "core/scan.h"
 #include "core/store.h"
 
 namespace cairn {
@@ -215,6 +216,9 @@ struct Store::Impl {
   Status open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
                      std::optional<FrameReader>& out);
   ReadBuffers read_buffers;  // lent to one reader at a time (open_reader)
+  // A scan of seg's bytes [0, file_size) as the store knows the segment: its anchor when
+  // known, the store's limits, every offset durable (callers change what differs).
+  ScanInput scan_input(const Stream& s, const Segment& seg, std::uint64_t file_size) const;
   // Closes the least recently read sealed segment files until at most `keep` stay open.
   void evict_sealed_files(std::size_t keep);
   std::uint64_t file_tick = 0;  // counts segment_file() calls: the LRU clock

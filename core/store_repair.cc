@@ -136,15 +136,8 @@ Status Repairer::survey_segment(std::size_t i, const SegmentLink& link) {
     v.file_size = seg.sealed || s_.blocked ? probe.file_size : std::min(probe.file_size, seg.size_bytes);
     auto hc = check_segment_header(probe.head, s_.id, seg.name, seg.base_offset, link);
     v.header_ok = hc.ok() && hc->header_ok && hc->findings.empty();
-    ScanInput in;
-    in.stream = s_.id;
-    in.segment = seg.name;
-    in.base_offset = seg.base_offset;
-    if (hc.ok()) in.anchor = hc->anchor;
-    in.file_size = v.file_size;
-    in.max_record_bytes = im_.max_record_bytes;
-    in.index_interval_bytes = im_.options.index_interval_bytes;
-    in.durable_below = UINT64_MAX;
+    ScanInput in = im_.scan_input(s_, seg, v.file_size);
+    in.anchor = hc.ok() ? hc->anchor : std::nullopt;  // as the header states it
     if (seg.sealed && im_.loaded && v.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
     std::optional<FrameReader> reader;
     CAIRN_TRY(im_.open_reader(s_, seg, v.file_size, FrameReader::kDefaultWindowBytes, reader));

@@ -51,6 +51,35 @@ struct FoundSpine {
   std::uint64_t entries = 0;
 };
 
+// Entries of the spine file read together: the leaf data of the i-th when its CRC holds.
+struct EntryChunk {
+  std::uint64_t first_offset = 0;
+  std::uint64_t entries = 0;  // entries asked for (the file may end before them)
+  ByteView bytes;             // what was read
+  std::uint64_t size() const { return entries; }
+  std::optional<ChainHash> leaf(std::uint64_t i) const {
+    if ((i + 1) * spine::kEntryBytes > bytes.size()) return std::nullopt;
+    return spine::decode_entry(first_offset + i, bytes.data() + i * spine::kEntryBytes);
+  }
+  ByteView first(std::uint64_t n) const { return bytes.first(static_cast<std::size_t>(n * spine::kEntryBytes)); }
+};
+
+// Reads the entries [from, to) 64 KiB at a time and hands each chunk to `visit`, which
+// returns whether to go on. Errors: io_error, and visit's.
+template <typename Visit>
+static Status for_entry_chunks(fs::File& file, std::uint64_t from, std::uint64_t to, Visit&& visit) {
+  constexpr std::uint64_t kChunkEntries = 65536 / spine::kEntryBytes;
+  Bytes buf;
+  for (std::uint64_t at = from; at < to; at += kChunkEntries) {
+    const std::uint64_t n = std::min(kChunkEntries, to - at);
+    buf.resize(static_cast<std::size_t>(n * spine::kEntryBytes));
+    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(file, spine::entry_pos(at), buf));
+    CAIRN_ASSIGN_OR_RETURN(bool go_on, visit(EntryChunk{at, n, ByteView(buf.data(), got)}));
+    if (!go_on) break;
+  }
+  return {};
+}
+
 // The entries [from, to) written since the last sync the manifest vouches for: returns
 // the first whose CRC fails (`to` when none), which ends what is kept: a crash may tear
 // any of them (a sector lost, a later one kept), not only the last. With `rewrite` (a
@@ -58,23 +87,17 @@ struct FoundSpine {
 // sync after makes them durable: after a failed fsync the kernel may have marked them
 // clean while they sit only in the page cache (fsyncgate). Read 64 KiB at a time.
 static Result<std::uint64_t> keep_unsynced(fs::File& file, std::uint64_t from, std::uint64_t to, bool rewrite) {
-  constexpr std::uint64_t kChunkEntries = 65536 / spine::kEntryBytes;
-  Bytes chunk;
-  for (std::uint64_t at = from; at < to; at += kChunkEntries) {
-    const std::uint64_t n = std::min(kChunkEntries, to - at);
-    chunk.resize(static_cast<std::size_t>(n * spine::kEntryBytes));
-    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(file, spine::entry_pos(at), chunk));
+  std::uint64_t kept = to;
+  Status walked = for_entry_chunks(file, from, to, [&](const EntryChunk& chunk) -> Result<bool> {
     std::uint64_t good = 0;
-    while (good < n && (good + 1) * spine::kEntryBytes <= got &&
-           spine::decode_entry(at + good, chunk.data() + good * spine::kEntryBytes)) {
-      ++good;
-    }
-    if (rewrite && good > 0) {
-      CAIRN_TRY(fs::write_all(file, spine::entry_pos(at), ByteView(chunk.data(), static_cast<std::size_t>(good * spine::kEntryBytes))));
-    }
-    if (good < n) return at + good;
-  }
-  return to;
+    while (good < chunk.size() && chunk.leaf(good)) ++good;
+    if (rewrite && good > 0) CAIRN_TRY(fs::write_all(file, spine::entry_pos(chunk.first_offset), chunk.first(good)));
+    if (good == chunk.size()) return true;
+    kept = chunk.first_offset + good;
+    return false;
+  });
+  CAIRN_TRY(std::move(walked));
+  return kept;
 }
 
 // Offsets whose spine entries were synced before the manifest read at open was written:
@@ -190,26 +213,19 @@ Status Store::Impl::check_spine_leaves(Stream& s, std::uint64_t base, std::uint6
                                       "record itself is intact)", o, what),
                           FindingKind::spine});
   };
-  // The entries in the file, 64 KiB at a time, then those still in memory.
-  constexpr std::uint64_t kChunkEntries = 65536 / spine::kEntryBytes;
-  Bytes chunk;
-  for (std::uint64_t at = base; at < std::min(end, sp.on_disk); at += kChunkEntries) {
-    const std::uint64_t n = std::min({kChunkEntries, end - at, sp.on_disk - at});
-    chunk.resize(static_cast<std::size_t>(n * spine::kEntryBytes));
-    CAIRN_ASSIGN_OR_RETURN(std::size_t got, fs::read_full(*sp.file, spine::entry_pos(at), chunk));
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const auto leaf = (i + 1) * spine::kEntryBytes <= got
-                            ? spine::decode_entry(at + i, chunk.data() + i * spine::kEntryBytes)
-                            : std::nullopt;
-      const char* wrong = !leaf                  ? "fails its CRC32C"
-                          : differs(at + i, *leaf) ? "differs from the record's chain hash"
-                                                   : nullptr;
-      if (wrong != nullptr) {
-        finding(at + i, wrong);
-        return {};
-      }
+  // The entries in the file, then those still in memory.
+  bool wrong = false;
+  CAIRN_TRY(for_entry_chunks(*sp.file, base, std::min(end, sp.on_disk), [&](const EntryChunk& chunk) -> Result<bool> {
+    for (std::uint64_t i = 0; i < chunk.size() && !wrong; ++i) {
+      const std::uint64_t o = chunk.first_offset + i;
+      const auto leaf = chunk.leaf(i);
+      const char* what = !leaf ? "fails its CRC32C" : differs(o, *leaf) ? "differs from the record's chain hash" : nullptr;
+      if (what != nullptr) finding(o, what);
+      wrong = what != nullptr;
     }
-  }
+    return !wrong;
+  }));
+  if (wrong) return {};
   for (std::uint64_t o = std::max(base, sp.on_disk); o < end; ++o) {
     if (differs(o, sp.pending[o - sp.on_disk])) {
       finding(o, "differs from the record's chain hash");
@@ -223,15 +239,7 @@ Status Store::Impl::check_spine_leaves(Stream& s, std::uint64_t base, std::uint6
 // the active one (verified along the chain from the anchor, up to the first damage, never
 // the record before a chain break). Returns the first damage found, in words ("" if none).
 static Result<std::string> scan_leaves(Store::Impl& im, Stream& s, Segment& seg) {
-  ScanInput in;
-  in.stream = s.id;
-  in.segment = seg.name;
-  in.base_offset = seg.base_offset;
-  if (seg.anchor_known) in.anchor = seg.anchor;
-  in.file_size = seg.size_bytes;
-  in.max_record_bytes = im.max_record_bytes;
-  in.index_interval_bytes = im.options.index_interval_bytes;
-  in.durable_below = UINT64_MAX;
+  ScanInput in = im.scan_input(s, seg, seg.size_bytes);
   if (seg.sealed) in.expected_last_hash = seg.last_hash;
   in.collect_leaves = true;
   std::optional<FrameReader> reader;

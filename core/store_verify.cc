@@ -98,15 +98,8 @@ Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
                                      hc.error().message});
       continue;
     }
-    ScanInput in;
-    in.stream = s.id;
-    in.segment = seg.name;
-    in.base_offset = seg.base_offset;
-    in.anchor = hc->anchor;
-    in.file_size = size;
-    in.max_record_bytes = max_record_bytes;
-    in.index_interval_bytes = options.index_interval_bytes;
-    in.durable_below = UINT64_MAX;
+    ScanInput in = scan_input(s, seg, size);
+    in.anchor = hc->anchor;  // as the header states it (or the link, when it is damaged)
     if (seg.sealed && loaded && probe.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
     in.collect_leaves = true;  // the spine's entries are checked against them
     std::optional<FrameReader> reader;
