@@ -215,7 +215,8 @@ Status Store::Impl::check_spine_leaves(Stream& s, std::uint64_t base, std::uint6
   };
   // The entries in the file, then those still in memory.
   bool wrong = false;
-  CAIRN_TRY(for_entry_chunks(*sp.file, base, std::min(end, sp.on_disk), [&](const EntryChunk& chunk) -> Result<bool> {
+  const std::uint64_t in_file = std::min(end, sp.on_disk);  // no file when it holds none
+  if (base < in_file) CAIRN_TRY(for_entry_chunks(*sp.file, base, in_file, [&](const EntryChunk& chunk) -> Result<bool> {
     for (std::uint64_t i = 0; i < chunk.size() && !wrong; ++i) {
       const std::uint64_t o = chunk.first_offset + i;
       const auto leaf = chunk.leaf(i);
