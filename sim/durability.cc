@@ -81,6 +81,15 @@ void RangeSet::merge(const RangeSet& other) {
   for (const auto& [a, b] : other.ranges_) add(a, b);
 }
 
+void RangeSet::subtract(const RangeSet& other) {
+  for (const auto& [a, b] : other.ranges_) remove(a, b);
+}
+
+void DurabilityModel::changed(FileState& f, std::uint64_t from, std::uint64_t to) {
+  f.unsynced.add(from, to);
+  for (auto& [id, sync] : f.in_flight) sync.after.add(from, to);
+}
+
 DurabilityModel::FileState& DurabilityModel::file(const std::string& path) { return files_[path]; }
 
 DurabilityModel::Entry& DurabilityModel::dir_entry(const std::string& dir) {
@@ -92,14 +101,14 @@ void DurabilityModel::pending_in(const std::string& dir, const std::string& path
 void DurabilityModel::opened(const std::string& path, fs::OpenOptions options, bool created) {
   if (created) {
     ++mutations_;
-    files_[path] = FileState{Entry::pending, {}, {}, 0, {}};
+    files_[path] = FileState{Entry::pending, {}, {}, 0, {}, {}};
     ++entries_gen_;
     pending_in(parent_of(path), path);
   }
   if (options.truncate) {
     ++mutations_;
     FileState& f = file(path);
-    f.unsynced.add(0, UINT64_MAX);
+    changed(f, 0, UINT64_MAX);
     f.tail.clear();
     forget_placements(path, 0);
   }
@@ -108,7 +117,7 @@ void DurabilityModel::opened(const std::string& path, fs::OpenOptions options, b
 void DurabilityModel::wrote(const std::string& path, std::uint64_t byte_pos, ByteView data, std::size_t written) {
   ++mutations_;
   FileState& f = file(path);
-  f.unsynced.add(byte_pos, byte_pos + written);
+  changed(f, byte_pos, byte_pos + written);
   f.lost.remove(byte_pos, byte_pos + written);
   place_frames(path, byte_pos, data.first(written));
 }
@@ -183,7 +192,7 @@ void DurabilityModel::forget_placements(const std::string& path, std::uint64_t f
 void DurabilityModel::truncated(const std::string& path, std::uint64_t size_bytes) {
   ++mutations_;
   FileState& f = file(path);
-  f.unsynced.add(size_bytes, UINT64_MAX);
+  changed(f, size_bytes, UINT64_MAX);
   f.tail.clear();
   forget_placements(path, size_bytes);
 }
@@ -196,6 +205,30 @@ void DurabilityModel::synced(const std::string& path, bool ok) {
     invalidate(path);
   }
   f.unsynced.clear();
+  for (auto& [id, sync] : f.in_flight) sync = InFlight{};  // every pending write is decided now
+}
+
+void DurabilityModel::sync_started(const std::string& path, std::uint64_t id) {
+  ++mutations_;
+  FileState& f = file(path);
+  f.in_flight[id] = InFlight{f.unsynced, {}};
+}
+
+// A started sync's writes (those not written again since) become durable, or, when it
+// failed, indeterminate; what was written after it started stays unsynced either way.
+void DurabilityModel::sync_done(const std::string& path, std::uint64_t id, bool ok) {
+  ++mutations_;
+  FileState& f = file(path);
+  auto it = f.in_flight.find(id);
+  if (it == f.in_flight.end()) return;  // the file was rewritten from scratch meanwhile
+  RangeSet decided = std::move(it->second.covered);
+  decided.subtract(it->second.after);
+  f.in_flight.erase(it);
+  f.unsynced.subtract(decided);
+  if (!ok) {
+    f.lost.merge(decided);
+    invalidate(path);
+  }
 }
 
 void DurabilityModel::synced_dir(const std::string& dir, bool ok) {

@@ -9,6 +9,9 @@
 // with the simulator's own format rules. A record is durable when its file's header and
 // frame bytes are neither unsynced nor lost and every entry on its path is durable.
 //
+// A sync started by File::start_sync covers what was unsynced when it started; when it
+// is done, only those bytes (less any written again since) change state.
+//
 // After a crash what the disk holds is what survived, so the model forgets its volatile
 // state and each stream is rebased on what recovery kept. A reopen without a crash keeps
 // it: after a failed fsync, what the process still sees need not be on disk.
@@ -36,6 +39,7 @@ class RangeSet {
   bool empty() const { return ranges_.empty(); }
   void clear() { ranges_.clear(); }
   void merge(const RangeSet& other);
+  void subtract(const RangeSet& other);
 
  private:
   std::map<std::uint64_t, std::uint64_t> ranges_;  // from -> to
@@ -58,6 +62,8 @@ class DurabilityModel final : public FsObserver {
   void wrote(const std::string& path, std::uint64_t byte_pos, ByteView data, std::size_t written) override;
   void truncated(const std::string& path, std::uint64_t size_bytes) override;
   void synced(const std::string& path, bool ok) override;
+  void sync_started(const std::string& path, std::uint64_t id) override;
+  void sync_done(const std::string& path, std::uint64_t id, bool ok) override;
   void synced_dir(const std::string& dir, bool ok) override;
   void renamed(const std::string& from, const std::string& to) override;
   void unlinked(const std::string& path) override;
@@ -88,12 +94,19 @@ class DurabilityModel final : public FsObserver {
 
  private:
   enum class Entry : std::uint8_t { durable, pending, lost };
+  // A sync started and not yet done: what was unsynced when it started, and what was
+  // written or truncated since (which it does not cover).
+  struct InFlight {
+    RangeSet covered;
+    RangeSet after;
+  };
   struct FileState {
     Entry entry = Entry::durable;
     RangeSet unsynced;
     RangeSet lost;
     std::uint64_t tail_pos = 0;  // a write that ended inside a frame: where it started
     Bytes tail;                  // and its bytes, to join with the next write
+    std::map<std::uint64_t, InFlight> in_flight;  // started syncs not yet done, by id
   };
   struct StreamState {
     std::uint64_t base = 0;   // offsets below it are durable (recovered after a crash)
@@ -104,6 +117,8 @@ class DurabilityModel final : public FsObserver {
   };
 
   FileState& file(const std::string& path);
+  // Bytes [from, to) of the file changed: unsynced, and not covered by a started sync.
+  void changed(FileState& f, std::uint64_t from, std::uint64_t to);
   Entry& dir_entry(const std::string& dir);
   // Whether the frame is durable; the last two arguments carry the previous placement's
   // file between calls (consecutive placements share it).

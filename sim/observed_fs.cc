@@ -15,10 +15,31 @@ bool reached(const Status& st) {
   return st.ok() || (st.error().code == Errc::io_error && st.error().message.find("power is off") == std::string::npos);
 }
 
+// A started sync: its result reaches the observers when waited for (one that is never
+// waited for reports nothing: its writes stay unsynced in every model).
+class ObservedSync final : public fs::PendingSync {
+ public:
+  ObservedSync(std::unique_ptr<fs::PendingSync> inner, std::string path, std::uint64_t id,
+               const std::vector<FsObserver*>& observers)
+      : inner_(std::move(inner)), path_(std::move(path)), id_(id), observers_(observers) {}
+  Status wait() override {
+    Status st = inner_->wait();
+    if (reached(st)) tell(observers_, [&](FsObserver& o) { o.sync_done(path_, id_, st.ok()); });
+    return st;
+  }
+
+ private:
+  std::unique_ptr<fs::PendingSync> inner_;
+  std::string path_;
+  std::uint64_t id_;
+  const std::vector<FsObserver*>& observers_;
+};
+
 class ObservedFile final : public fs::File {
  public:
-  ObservedFile(std::unique_ptr<fs::File> inner, std::string path, const std::vector<FsObserver*>& observers)
-      : inner_(std::move(inner)), path_(std::move(path)), observers_(observers) {}
+  ObservedFile(std::unique_ptr<fs::File> inner, std::string path, const std::vector<FsObserver*>& observers,
+               std::uint64_t& next_sync_id)
+      : inner_(std::move(inner)), path_(std::move(path)), observers_(observers), next_sync_id_(next_sync_id) {}
 
   Result<std::size_t> pread(std::uint64_t byte_pos, std::span<std::uint8_t> dst) override {
     return inner_->pread(byte_pos, dst);
@@ -43,6 +64,12 @@ class ObservedFile final : public fs::File {
     if (reached(st)) tell(observers_, [&](FsObserver& o) { o.synced(path_, st.ok()); });
     return st;
   }
+  Result<std::unique_ptr<fs::PendingSync>> start_sync() override {
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::PendingSync> inner, inner_->start_sync());
+    const std::uint64_t id = next_sync_id_++;
+    tell(observers_, [&](FsObserver& o) { o.sync_started(path_, id); });
+    return std::unique_ptr<fs::PendingSync>(std::make_unique<ObservedSync>(std::move(inner), path_, id, observers_));
+  }
   Status close() override { return inner_->close(); }
   Result<std::unique_ptr<fs::Mapping>> map(std::uint64_t len) override { return inner_->map(len); }
 
@@ -50,6 +77,7 @@ class ObservedFile final : public fs::File {
   std::unique_ptr<fs::File> inner_;
   std::string path_;
   const std::vector<FsObserver*>& observers_;
+  std::uint64_t& next_sync_id_;
 };
 
 }  // namespace
@@ -58,7 +86,7 @@ Result<std::unique_ptr<fs::File>> ObservedFileSystem::open(const std::string& pa
   const bool existed = !options.create || present_(path);
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file, inner_.open(path, options));
   tell(observers_, [&](FsObserver& o) { o.opened(path, options, !existed); });
-  return std::unique_ptr<fs::File>(new ObservedFile(std::move(file), path, observers_));
+  return std::unique_ptr<fs::File>(new ObservedFile(std::move(file), path, observers_, next_sync_id_));
 }
 
 Status ObservedFileSystem::sync_dir(const std::string& dir) {

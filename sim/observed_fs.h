@@ -26,6 +26,10 @@ class FsObserver {
   virtual void wrote(const std::string& /*path*/, std::uint64_t /*byte_pos*/, ByteView /*data*/, std::size_t /*written*/) {}
   virtual void truncated(const std::string& /*path*/, std::uint64_t /*size_bytes*/) {}
   virtual void synced(const std::string& /*path*/, bool /*ok*/) {}
+  // A sync started (File::start_sync) covering the writes observed so far; `id` names
+  // it in the sync_done that reports its result (ok, or failed).
+  virtual void sync_started(const std::string& /*path*/, std::uint64_t /*id*/) {}
+  virtual void sync_done(const std::string& /*path*/, std::uint64_t /*id*/, bool /*ok*/) {}
   virtual void synced_dir(const std::string& /*dir*/, bool /*ok*/) {}
   virtual void renamed(const std::string& /*from*/, const std::string& /*to*/) {}
   virtual void unlinked(const std::string& /*path*/) {}
@@ -57,6 +61,7 @@ class ObservedFileSystem final : public fs::FileSystem {
   fs::FileSystem& inner_;
   std::vector<FsObserver*> observers_;
   std::function<bool(const std::string&)> present_;
+  std::uint64_t next_sync_id_ = 1;  // names each started sync for the observers
 };
 
 }  // namespace cairn::sim

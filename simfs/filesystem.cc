@@ -37,6 +37,30 @@ std::string Error::to_string() const {
 }
 
 namespace fs {
+namespace {
+
+// A sync that already ran: File::start_sync's default.
+class DoneSync final : public PendingSync {
+ public:
+  explicit DoneSync(Status st) : st_(std::move(st)) {}
+  Status wait() override {
+    if (waited_) return make_error(Errc::invalid_argument, "wait() on a sync already waited for");
+    waited_ = true;
+    return std::move(st_);
+  }
+
+ private:
+  Status st_;
+  bool waited_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PendingSync>> File::start_sync() {
+  Status st = sync();
+  if (!st.ok() && st.error().code != Errc::io_error) return std::move(st).error();
+  return std::unique_ptr<PendingSync>(std::make_unique<DoneSync>(std::move(st)));
+}
 
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;

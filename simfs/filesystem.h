@@ -14,7 +14,8 @@
 // write may have been short), not_found, already_exists, invalid_argument, locked (lock
 // held by another holder), read_only (a write through a read-only open).
 //
-// Thread-safety: none. One thread uses a FileSystem and its Files at a time.
+// Thread-safety: none. One thread uses a FileSystem and its Files at a time; the one
+// exception is a sync started by File::start_sync, which may run beside that thread.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,19 @@ class Mapping {
   virtual ByteView bytes() const = 0;
 };
 
+// A sync submitted by File::start_sync and not yet waited for.
+class PendingSync {
+ public:
+  // Destroying it without wait() still lets the sync run to its end (Posix joins it);
+  // its result is then dropped, and the writes it covers count as never synced.
+  virtual ~PendingSync() = default;
+  // Blocks until the sync is done and returns its result, as File::sync() would for the
+  // writes it covers. A crash (power loss) while it was in flight leaves those writes
+  // undecided: io_error, as after any operation on a file opened before the crash.
+  // Errors: io_error. A second call returns invalid_argument.
+  virtual Status wait() = 0;
+};
+
 // An open file. Closing happens on close() or destruction (errors are then dropped).
 class File {
  public:
@@ -77,6 +91,15 @@ class File {
   // fdatasync: makes the file's data and size durable. An error means the data written
   // since the last good sync is indeterminate; retrying does not make it durable.
   virtual Status sync() = 0;
+  // Starts an fdatasync that covers every write and truncate of this file that returned
+  // before this call, and returns at once; the caller may go on writing (later writes
+  // are not covered) while it runs, and learns its result from PendingSync::wait(). The
+  // file must stay open until then. PosixFileSystem runs fdatasync(2) on a thread of
+  // the file's own; SimFileSystem completes it at a simulated time (the clock moves to it
+  // in wait() if it has not yet passed) and decides a failure at wait(). This default
+  // runs sync() before returning (correct for any File, with no overlap).
+  // Errors: those of sync() for what is refused at once (read_only, a closed file).
+  virtual Result<std::unique_ptr<PendingSync>> start_sync();
   // Closes the file. Further calls are invalid_argument.
   virtual Status close() = 0;
   // Maps the bytes [0, len) read-only (POSIX mmap(PROT_READ, MAP_SHARED)). Meant for

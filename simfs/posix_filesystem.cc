@@ -9,7 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 
 namespace cairn::fs {
 namespace {
@@ -45,11 +50,78 @@ class PosixMapping final : public Mapping {
   std::size_t len_;
 };
 
+// One thread per file that runs its submitted fdatasync(2) calls in order. fdatasync
+// may run beside the owner's pwrite calls on the same descriptor (the kernel serialises
+// what it must). Stopped (after the queue drains) before the descriptor is closed.
+class SyncWorker {
+ public:
+  explicit SyncWorker(int fd) : fd_(fd), thread_([this] { run(); }) {}
+  ~SyncWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  // The errno of the fdatasync (0: it succeeded), once it has run.
+  std::future<int> submit() {
+    std::promise<int> p;
+    std::future<int> f = p.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(p));
+    }
+    cv_.notify_one();
+    return f;
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_, and nothing left to run
+      std::promise<int> p = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      p.set_value(::fdatasync(fd_) == 0 ? 0 : errno);
+      lock.lock();
+    }
+  }
+
+  int fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::promise<int>> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
+class PosixPendingSync final : public PendingSync {
+ public:
+  PosixPendingSync(std::future<int> result, std::string path) : result_(std::move(result)), path_(std::move(path)) {}
+  ~PosixPendingSync() override {
+    if (result_.valid()) result_.wait();
+  }
+  Status wait() override {
+    if (!result_.valid()) return make_error(Errc::invalid_argument, "wait() on a sync already waited for: " + path_);
+    const int err = result_.get();
+    if (err != 0) return errno_error("fdatasync", path_, err);
+    return {};
+  }
+
+ private:
+  std::future<int> result_;
+  std::string path_;
+};
+
 class PosixFile final : public File {
  public:
   PosixFile(int fd, std::string path, bool read_only)
       : fd_(fd), path_(std::move(path)), read_only_(read_only) {}
   ~PosixFile() override {
+    worker_.reset();
     if (fd_ >= 0) ::close(fd_);
   }
 
@@ -100,6 +172,13 @@ class PosixFile final : public File {
     return {};
   }
 
+  Result<std::unique_ptr<PendingSync>> start_sync() override {
+    if (fd_ < 0) return closed();
+    if (read_only_) return read_only("fdatasync");
+    if (!worker_) worker_ = std::make_unique<SyncWorker>(fd_);
+    return std::unique_ptr<PendingSync>(std::make_unique<PosixPendingSync>(worker_->submit(), path_));
+  }
+
   Result<std::unique_ptr<Mapping>> map(std::uint64_t len) override {
     CAIRN_ASSIGN_OR_RETURN(std::uint64_t file_bytes, size());
     if (len > file_bytes || len > SIZE_MAX) {
@@ -117,6 +196,7 @@ class PosixFile final : public File {
 
   Status close() override {
     if (fd_ < 0) return closed();
+    worker_.reset();  // every started sync has run
     int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) return errno_error("close", path_, errno);
@@ -134,6 +214,7 @@ class PosixFile final : public File {
   int fd_;
   std::string path_;
   bool read_only_;
+  std::unique_ptr<SyncWorker> worker_;  // made by the first start_sync
 };
 
 class PosixLock final : public FileLock {

@@ -38,12 +38,14 @@ struct PendingOp {
   std::uint64_t pos = 0;
   Bytes data;
   std::uint64_t size = 0;  // truncate target
+  std::uint64_t seq = 0;   // order among the inode's writes and truncates
 };
 
 struct Inode {
   Bytes durable;
   Bytes current;
-  std::vector<PendingOp> pending;
+  std::vector<PendingOp> pending;  // ascending seq
+  std::uint64_t next_seq = 0;
 };
 
 struct Node {
@@ -387,6 +389,7 @@ class SimFile final : public File {
     op.is_write = false;
     op.size = size_bytes;
     apply_op(node.current, op);
+    op.seq = node.next_seq++;
     node.pending.push_back(std::move(op));
     fs_.trace("truncate {} {}", path_, size_bytes);
     return {};
@@ -394,31 +397,93 @@ class SimFile final : public File {
 
   Status sync() override {
     CAIRN_TRY(check("sync", true, true));
-    Inode& node = fs_.impl_->inodes[inode_];
+    return settle(fs_, inode_, path_, UINT64_MAX, false);
+  }
+
+  // A sync in flight: it covers the writes and truncates made before start_sync
+  // (seq below `covers_`) and is done at simulated time `done_at_us_`.
+  class InFlight final : public PendingSync {
+   public:
+    InFlight(SimFileSystem& fs, std::uint64_t inode, std::string path, std::uint64_t generation,
+             std::uint64_t covers, std::uint64_t done_at_us)
+        : fs_(fs), inode_(inode), path_(std::move(path)), generation_(generation), covers_(covers),
+          done_at_us_(done_at_us) {}
+    Status wait() override {
+      if (waited_) return fs_error(Errc::invalid_argument, "wait() on a sync already waited for", path_);
+      waited_ = true;
+      CAIRN_TRY(fs_.begin_op("sync_wait", path_));
+      if (generation_ != fs_.generation_) {
+        return fs_error(Errc::io_error, "sync_wait: the sync was in flight at a crash", path_);
+      }
+      if (fs_.clock_ != nullptr && fs_.clock_->now_us() < done_at_us_) {
+        fs_.clock_->advance_us(done_at_us_ - fs_.clock_->now_us());
+      }
+      return settle(fs_, inode_, path_, covers_, true);
+    }
+
+   private:
+    SimFileSystem& fs_;
+    std::uint64_t inode_;
+    std::string path_;
+    std::uint64_t generation_;
+    std::uint64_t covers_;
+    std::uint64_t done_at_us_;
+    bool waited_ = false;
+  };
+
+  Result<std::unique_ptr<PendingSync>> start_sync() override {
+    CAIRN_TRY(check("sync_start", false, true));
     const SimConfig& cfg = fs_.config_;
-    if (cfg.fsync_failures && fs_.prng_.chance_ppm(cfg.fsync_failure_ppm)) {
+    std::uint64_t done_at = fs_.now_us();
+    if (fs_.clock_ != nullptr && cfg.latency_max_us > 0) {
+      done_at += fs_.prng_.range(cfg.latency_min_us, cfg.latency_max_us) * cfg.sync_latency_factor;
+    }
+    const Inode& node = fs_.impl_->inodes[inode_];
+    fs_.trace("sync_start {} covers {} ops, done at {}us", path_, node.pending.size(), done_at);
+    return std::unique_ptr<PendingSync>(
+        std::make_unique<InFlight>(fs_, inode_, path_, generation_, node.next_seq, done_at));
+  }
+
+  // The end of a sync of the inode's pending operations with seq below `covers` (all
+  // of them: UINT64_MAX): they become durable, or, when an fsync failure is injected,
+  // each is decided now as Linux would leave it.
+  static Status settle(SimFileSystem& fs, std::uint64_t inode, const std::string& path, std::uint64_t covers,
+                       bool in_flight) {
+    Inode& node = fs.impl_->inodes[inode];
+    const SimConfig& cfg = fs.config_;
+    const auto end = std::find_if(node.pending.begin(), node.pending.end(),
+                                  [&](const PendingOp& op) { return op.seq >= covers; });
+    if (cfg.fsync_failures && fs.prng_.chance_ppm(cfg.fsync_failure_ppm)) {
       // Linux: the error is reported once, the dirty pages are marked clean, and the
       // data may or may not have reached the disk, or only some of its sectors. Decide
       // each write's fate now: kept, lost or torn.
       std::string fates;
-      for (const PendingOp& op : node.pending) {
-        const std::uint64_t fate = op.is_write ? fs_.prng_.below(3) : fs_.prng_.below(2);
-        if (fate == 0) apply_op(node.durable, op);
-        if (fate == 2) (void)apply_torn(node.durable, op, cfg.sector_bytes, fs_.prng_);
+      for (auto op = node.pending.begin(); op != end; ++op) {
+        const std::uint64_t fate = op->is_write ? fs.prng_.below(3) : fs.prng_.below(2);
+        if (fate == 0) apply_op(node.durable, *op);
+        if (fate == 2) (void)apply_torn(node.durable, *op, cfg.sector_bytes, fs.prng_);
         fates += "KLT"[fate];
       }
-      node.pending.clear();
-      fs_.log_fault(FaultFamily::fsync_failure, path_, 0, 0, "pending kept/lost/torn: " + fates);
-      fs_.trace("sync {} -> EIO", path_);
-      return fs_error(Errc::io_error, "fdatasync EIO", path_);
+      node.pending.erase(node.pending.begin(), end);
+      fs.log_fault(FaultFamily::fsync_failure, path, 0, 0, "pending kept/lost/torn: " + fates);
+      if (in_flight) {
+        fs.trace("sync_wait {} -> EIO", path);
+      } else {
+        fs.trace("sync {} -> EIO", path);
+      }
+      return fs_error(Errc::io_error, "fdatasync EIO", path);
     }
-    for (const PendingOp& op : node.pending) apply_op(node.durable, op);
-    node.pending.clear();
+    for (auto op = node.pending.begin(); op != end; ++op) apply_op(node.durable, *op);
+    node.pending.erase(node.pending.begin(), end);
     if (cfg.fsync_commits_metadata) {
-      for (const DirOp& op : fs_.impl_->dir_pending) fs_.impl_->apply_dir_op(op);
-      fs_.impl_->dir_pending.clear();
+      for (const DirOp& op : fs.impl_->dir_pending) fs.impl_->apply_dir_op(op);
+      fs.impl_->dir_pending.clear();
     }
-    fs_.trace("sync {}", path_);
+    if (in_flight) {
+      fs.trace("sync_wait {}", path);
+    } else {
+      fs.trace("sync {}", path);
+    }
     return {};
   }
 
@@ -444,6 +509,7 @@ class SimFile final : public File {
     PendingOp op;
     op.pos = at;
     op.data.assign(data.begin(), data.end());
+    op.seq = node.next_seq++;
     node.pending.push_back(std::move(op));
   }
 

@@ -38,6 +38,11 @@ class ProcessFile final : public fs::File {
     if (*dead_) return dead(path_);
     return f_->sync();
   }
+  // A sync already started goes on in the kernel when the process dies.
+  Result<std::unique_ptr<fs::PendingSync>> start_sync() override {
+    if (*dead_) return dead(path_);
+    return f_->start_sync();
+  }
   Status close() override {
     if (*dead_) return dead(path_);
     return f_->close();
