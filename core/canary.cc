@@ -64,6 +64,10 @@ const std::vector<PlantedBug>& planted_bugs() {
        "only the spine's last entries are checked after a crash: a torn entry in the middle makes proofs fail"},
       {Canary::torn_tail_last_frames_unreported, "torn-tail-last-frames-unreported", true,
        "a cut tail counts possibly acknowledged records up to its last valid frame: damaged ones after it go unreported"},
+      {Canary::pipelined_ack_at_start, "pipelined-ack-at-start", true,
+       "a pipelined append counted durable when its sync was submitted, not when it completed"},
+      {Canary::pipelined_mark_at_finish, "pipelined-mark-at-finish", true,
+       "a sync in flight credited with the writes made after it started (the durable mark taken at completion)"},
   };
   return bugs;
 }

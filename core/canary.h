@@ -59,6 +59,8 @@ enum class Canary : std::uint8_t {
   leftover_file_reused,
   spine_torn_middle_kept,
   torn_tail_last_frames_unreported,
+  pipelined_ack_at_start,
+  pipelined_mark_at_finish,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

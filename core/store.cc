@@ -316,6 +316,7 @@ Status Store::Impl::write_index(Stream& s, const Segment& seg) {
 }
 
 Status Store::Impl::sync_stream(Stream& s) {
+  CAIRN_TRY(finish_sync(s));
   if (!s.dirty) {
     ALWAYS(s.durable_offset == s.next_offset, "a clean stream is durable to its end", {"stream", s.id});
     return {};
@@ -324,16 +325,46 @@ Status Store::Impl::sync_stream(Stream& s) {
   if (!st.ok() && canary_on(Canary::failed_fsync_retried)) st = s.active().file->sync();
   if (!st.ok()) return fail_stop(std::move(st).error());
   const Segment& act = s.active();
-  s.durable = DurableMark{s.next_offset, act.size_bytes, act.last_frame_pos, s.head};
   s.dirty = false;
   s.unsynced_records = 0;
   s.unsynced_bytes = 0;
+  return synced_to(s, DurableMark{s.next_offset, act.size_bytes, act.last_frame_pos, s.head});
+}
+
+Status Store::Impl::start_sync(Stream& s) {
+  CAIRN_TRY(finish_sync(s));
+  const Segment& act = s.active();
+  auto pending = act.file->start_sync();
+  if (!pending.ok()) return fail_stop(std::move(pending).error());
+  s.in_flight = InFlightSync{std::move(*pending), DurableMark{s.next_offset, act.size_bytes, act.last_frame_pos, s.head},
+                             s.unsynced_records, s.unsynced_bytes};
+  s.dirty = false;  // until the next write: what is written now is the sync's to make durable
+  s.unsynced_records = 0;
+  s.unsynced_bytes = 0;
+  if (canary_on(Canary::pipelined_ack_at_start)) s.durable_offset = s.next_offset;  // planted bug
+  return {};
+}
+
+Status Store::Impl::finish_sync(Stream& s) {
+  if (!s.in_flight) return {};
+  InFlightSync f = std::move(*s.in_flight);
+  s.in_flight.reset();
+  Status st = f.pending->wait();
+  if (!st.ok()) return fail_stop(std::move(st).error());
+  if (canary_on(Canary::pipelined_mark_at_finish)) {  // planted bug: credits the later writes too
+    f.mark = DurableMark{s.next_offset, s.active().size_bytes, s.active().last_frame_pos, s.head};
+  }
+  return synced_to(s, f.mark);
+}
+
+Status Store::Impl::synced_to(Stream& s, const DurableMark& mark) {
+  s.durable = mark;
   // Bound the window no proof covers: advance the recovery point before acknowledging
   // durability far past it (RECOVERY.md A5, "possibly acknowledged").
   if (s.durable.byte - s.written.byte >= options.recovery_point_interval_bytes) {
     CAIRN_TRY(write_manifest(false));
   }
-  if (!canary_on(Canary::durable_offset_frozen)) s.durable_offset = s.next_offset;
+  if (!canary_on(Canary::durable_offset_frozen)) s.durable_offset = mark.offset;
   // Bound the leaves kept in memory: write them once there are many (one fsync per 64Ki).
   if (s.spine.pending.size() >= kSpinePendingLeaves) CAIRN_TRY(flush_spine(s));
   return {};
@@ -343,6 +374,7 @@ Status Store::Impl::rotate(Stream& s) {
   // Seal: the old segment is durable in full before the next one exists. Until the
   // manifest below lands, recovery adopts the new segment as the one successor of the
   // listed active segment (RECOVERY.md I7).
+  CAIRN_TRY(finish_sync(s));  // it covers bytes of this file only
   if (!canary_on(Canary::seal_without_sync)) CAIRN_TRY(sync_stream(s));
   // Its leaves reach the spine before retention can ever remove it.
   CAIRN_TRY(flush_spine(s));
@@ -372,7 +404,26 @@ Result<AppendResult> Store::append(std::uint64_t stream, ByteView payload) {
   return impl_->append_checked(stream, {payload});
 }
 
-Result<AppendResult> Store::Impl::append_checked(std::uint64_t stream, const std::vector<ByteView>& batch) {
+Result<AppendResult> Store::append_pipelined(std::uint64_t stream, const std::vector<Bytes>& batch) {
+  return impl_->append_checked(stream, std::vector<ByteView>(batch.begin(), batch.end()), true);
+}
+
+Status Store::wait_durable(std::uint64_t stream, std::uint64_t offset) {
+  Impl& im = *impl_;
+  CAIRN_TRY(im.check_writable());
+  CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(stream));
+  if (offset >= s->next_offset) {
+    return make_error(Errc::invalid_argument, fmt::format("wait_durable: offset {} of stream {} was never appended "
+                                                          "(next offset {})", offset, stream, s->next_offset));
+  }
+  if (offset < s->durable_offset) return {};
+  CAIRN_TRY(im.finish_sync(*s));
+  if (offset < s->durable_offset) return {};
+  return im.sync_stream(*s);
+}
+
+Result<AppendResult> Store::Impl::append_checked(std::uint64_t stream, const std::vector<ByteView>& batch,
+                                                 bool pipelined) {
   CAIRN_TRY(check_writable());
   if (batch.empty()) return make_error(Errc::invalid_argument, "append of an empty batch");
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -384,7 +435,7 @@ Result<AppendResult> Store::Impl::append_checked(std::uint64_t stream, const std
   }
   CAIRN_ASSIGN_OR_RETURN(Stream* s, get_or_create_stream(stream));
   if (s->blocked) return *s->blocked;
-  return append_records(*s, batch, false);
+  return append_records(*s, batch, false, pipelined);
 }
 
 Status Store::sync() {

@@ -260,6 +260,21 @@ class Store {
   Result<AppendResult> append(std::uint64_t stream, const std::vector<Bytes>& batch);
   Result<AppendResult> append(std::uint64_t stream, ByteView payload);
 
+  // Pipelined durability: appends a batch as append() does, then starts its fdatasync
+  // (fs::File::start_sync) and returns without waiting, whatever the sync policy; the
+  // sync of the stream's previous pipelined batch is waited for after this batch is
+  // framed, hashed and written, so that work runs beside it. The records are durable,
+  // and durable_offset passes them, once wait_durable(stream, result.last_offset) (or any
+  // sync) returns ok; a crash before then may keep or lose the batch, whole (as an
+  // unsynced append). The returned offsets are the ticket. Errors: as append; io_error
+  // also when the previous batch's sync failed (the store becomes fail-stop).
+  Result<AppendResult> append_pipelined(std::uint64_t stream, const std::vector<Bytes>& batch);
+  // Returns once every record of `stream` up to and including `offset` is durable:
+  // waits for the sync in flight, and syncs what it did not cover. Errors:
+  // invalid_argument (offset never appended), not_found (unknown stream), io_error (a
+  // failed sync: the store becomes fail-stop), fail_stopped, closed, read_only.
+  Status wait_durable(std::uint64_t stream, std::uint64_t offset);
+
   // Makes everything appended so far durable (all streams, or one). Errors: io_error
   // (the store becomes fail-stop), fail_stopped, closed.
   Status sync();

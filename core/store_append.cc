@@ -161,7 +161,7 @@ static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_
 }
 
 Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<ByteView>& payloads,
-                                                 bool checkpoint_only) {
+                                                 bool checkpoint_only, bool pipelined) {
   CAIRN_TRY(check_writable());
   const std::uint64_t interval = options.checkpoint_interval;
   const std::uint64_t data_records = payloads.size();
@@ -194,7 +194,14 @@ Result<AppendResult> Store::Impl::append_records(Stream& s, const std::vector<By
     result.checkpoint_offset = e.next_offset - 1;
     if (checkpoint_only) result.last_offset = e.next_offset - 1;
   }
-  if (sync_due(options.sync, s)) {
+  if (pipelined) {
+    // The batch is written; the sync in flight (of the batches before it) is waited for
+    // only now, so framing and hashing this batch ran beside it.
+    if (Status started = start_sync(s); !started.ok()) {
+      if (!s.unacked_from) s.unacked_from = old_next;
+      return std::move(started).error();
+    }
+  } else if (sync_due(options.sync, s)) {
     if (canary_on(Canary::ack_before_fsync)) {
       s.durable_offset = s.next_offset;  // planted bug: acknowledged without fdatasync
     } else if (Status synced = sync_stream(s); !synced.ok()) {

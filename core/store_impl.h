@@ -123,6 +123,15 @@ struct SpineState {
   void add(std::uint64_t offset, const ChainHash& leaf);
 };
 
+// A sync of the active segment started by a pipelined append and not yet waited for:
+// the durable mark it makes when it completes and the unsynced counts it covers.
+struct InFlightSync {
+  std::unique_ptr<fs::PendingSync> pending;
+  DurableMark mark;
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct Stream {
   std::uint64_t id = 0;
   std::string dir;
@@ -138,6 +147,7 @@ struct Stream {
   std::uint64_t records_since_checkpoint = 0;
   VerifiedFrontier frontier;
   DurableMark durable;  // at the last good sync of the active segment
+  std::optional<InFlightSync> in_flight;  // at most one; finished before any other sync
   DurableMark written;  // the recovery point the manifest on disk holds
   // Damage that open must not cut: appends fail with this error until repair. Its
   // manifest entry is then kept as it was read (`frozen`), so the damage stays visible.
@@ -200,13 +210,27 @@ struct Store::Impl {
   Status remove_dir(const std::string& path);
   Status create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor);
   Status rotate(Stream& s);
+  // Makes everything written to the stream durable: finishes the sync in flight, then
+  // syncs what it did not cover. A failure makes the store fail-stop.
   Status sync_stream(Stream& s);
+  // Starts a sync of everything written (after finishing the one in flight, whose writes
+  // precede it). A failure makes the store fail-stop.
+  Status start_sync(Stream& s);
+  // Waits for the sync in flight, if any, and moves the durable mark to where it started.
+  // A failure makes the store fail-stop.
+  Status finish_sync(Stream& s);
+  // A good sync made the stream durable up to `mark`: the recovery point, the durable
+  // offset and the spine follow.
+  Status synced_to(Stream& s, const DurableMark& mark);
   // Replaces the sidecar of a sealed segment atomically (temp, fsync, rename, fsync dir).
   Status write_index(Stream& s, const Segment& seg);
   // Validates a caller's batch (writable, not empty, sizes) and appends it.
-  Result<AppendResult> append_checked(std::uint64_t stream, const std::vector<ByteView>& batch);
+  Result<AppendResult> append_checked(std::uint64_t stream, const std::vector<ByteView>& batch,
+                                      bool pipelined = false);
+  // `pipelined`: start the batch's sync and return (Store::append_pipelined), else sync
+  // as the policy says.
   Result<AppendResult> append_records(Stream& s, const std::vector<ByteView>& payloads,
-                                      bool checkpoint_only);
+                                      bool checkpoint_only, bool pipelined = false);
   Result<fs::File*> segment_file(Stream& s, Segment& seg);
   // A reader of seg's bytes [0, size_bytes) in `out`, lending it read_buffers: a sealed
   // segment through its mapping with Options::mapped_reads (mapped on first use; a map

@@ -466,6 +466,7 @@ Result<RepairReport> Store::repair(std::uint64_t stream, bool dry_run) {
   if (im.closed) return make_error(Errc::closed, "the store is closed");
   if (!dry_run) CAIRN_TRY(im.check_writable());  // a dry run plans only: read-only stores may
   CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(stream));
+  if (!dry_run) CAIRN_TRY(im.finish_sync(*s));  // its mark would name bytes the repair moves
   return im.repair(*s, dry_run);
 }
 
