@@ -48,7 +48,7 @@ Status replace_file_atomically(fs::FileSystem& fs, const std::string& dir,
 }
 
 Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::string& name,
-                     std::uint64_t size_bytes) {
+                     std::uint64_t size_bytes, ByteView tail) {
   constexpr std::size_t kChunkBytes = 1 << 20;
   const std::string path = fs::join_path(dir, name);
   const std::string tmp = path + kTempSuffix;
@@ -61,6 +61,7 @@ Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::stri
     if (n != buf.size()) return make_error(Errc::io_error, "file shrank while it was copied: " + path);
     CAIRN_TRY(write_checked(*to, pos, buf, tmp));
   }
+  if (!tail.empty()) CAIRN_TRY(write_checked(*to, size_bytes, tail, tmp));
   CAIRN_TRY(to->sync());
   CAIRN_TRY(to->close());
   CAIRN_TRY(fs.rename(tmp, path));

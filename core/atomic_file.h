@@ -32,14 +32,15 @@ Result<std::unique_ptr<fs::File>> create_fresh(fs::FileSystem& fs, const std::st
 // differ. Costs one read of what it wrote: for copies and metadata, not the append path.
 Status write_checked(fs::File& file, std::uint64_t byte_pos, ByteView bytes, const std::string& path);
 
-// Replaces file `name` of `dir` by a fresh copy of its first size_bytes: copied to
-// "<name>.tmp", fsynced, renamed over it, the directory fsynced. The bytes and the
+// Replaces file `name` of `dir` by a fresh copy of its first size_bytes followed by
+// `tail` (when given): copied to "<name>.tmp", fsynced, renamed over it, the directory
+// fsynced. The bytes and the
 // directory entry are then durable, whatever a failed fsync left only in memory before
 // (fsyncgate: after a failed fsync the kernel may mark unwritten pages clean, and a failed
 // directory fsync may lose entries this process still sees). Reads go through 1 MiB at a
 // time. Errors: those of open, pread, pwrite, sync, rename, sync_dir; io_error when the
 // file holds fewer than size_bytes.
 Status recreate_file(fs::FileSystem& fs, const std::string& dir, const std::string& name,
-                     std::uint64_t size_bytes);
+                     std::uint64_t size_bytes, ByteView tail = {});
 
 }  // namespace cairn

@@ -68,6 +68,10 @@ const std::vector<PlantedBug>& planted_bugs() {
        "a pipelined append counted durable when its sync was submitted, not when it completed"},
       {Canary::pipelined_mark_at_finish, "pipelined-mark-at-finish", true,
        "a sync in flight credited with the writes made after it started (the durable mark taken at completion)"},
+      {Canary::spine_rederived_in_place, "spine-rederived-in-place", true,
+       "leaves re-derived at open written into the range the next open trusts unchecked, not replaced atomically"},
+      {Canary::spine_header_trusted, "spine-header-trusted", true,
+       "a spine header whose fsync failed trusted from the page cache at the next open (fsyncgate)"},
   };
   return bugs;
 }

@@ -61,6 +61,8 @@ enum class Canary : std::uint8_t {
   torn_tail_last_frames_unreported,
   pipelined_ack_at_start,
   pipelined_mark_at_finish,
+  spine_rederived_in_place,
+  spine_header_trusted,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

@@ -245,9 +245,11 @@ Status StreamRecovery::take_tail(Segment& seg, const ScanResult& r, const std::o
   if (!t.in_progress && (!rp || r.valid_end < rp->byte + im_.options.recovery_point_interval_bytes)) {
     std::uint64_t last = r.tail_last_offset;
     if (file_size - r.tail_pos >= format::kFrameHeaderBytes) last = std::max(last, r.tail_offset);
-    // Damaged frames may follow the last one that decodes, each at least a header long
-    // (seed 1618: three bit flips in an acknowledged batch, the last frame among them).
-    const std::uint64_t unread = file_size > r.tail_known_end ? file_size - r.tail_known_end : 0;
+    // Damaged frames may lie wherever no valid frame does, each at least a header long
+    // (seed 1618: three bit flips in an acknowledged batch, the last frame among them;
+    // seed 5467: a batch misdirected past the next one, whose frame was then overlooked).
+    const std::uint64_t tail_bytes = file_size > r.tail_pos ? file_size - r.tail_pos : 0;
+    const std::uint64_t unread = tail_bytes > r.tail_frame_bytes ? tail_bytes - r.tail_frame_bytes : 0;
     if (!canary_on(Canary::torn_tail_last_frames_unreported)) {
       last = std::max(last, r.tail_last_offset + unread / format::kFrameHeaderBytes);
     }

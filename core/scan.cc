@@ -79,7 +79,7 @@ struct Later {
   std::uint64_t frames = 0;
   std::uint64_t max_durable_offset = 0;
   std::uint64_t max_offset = 0;
-  std::uint64_t max_end = 0;  // the byte after the frame of max_offset
+  std::uint64_t bytes = 0;    // of every frame surveyed
 };
 
 Result<Later> survey_after(FrameReader& reader, std::optional<Resync> at, const ScanInput& in) {
@@ -91,7 +91,7 @@ Result<Later> survey_after(FrameReader& reader, std::optional<Resync> at, const 
       CAIRN_ASSIGN_OR_RETURN(FrameDecode d, reader.at(pos));
       if (d.status != FrameStatus::ok || d.header.offset != offset) break;
       later.max_durable_offset = std::max(later.max_durable_offset, d.header.durable_offset);
-      if (later.frames == 0 || offset >= later.max_offset) later.max_end = pos + d.frame_bytes;
+      later.bytes += d.frame_bytes;
       later.max_offset = std::max(later.max_offset, offset);
       later.frames += 1;
       pos += d.frame_bytes;
@@ -288,7 +288,7 @@ Result<bool> Scanner::on_bad_frame() {
   r_.tail_offset = bad_offset;
   r_.tail_records = uncommitted_records_ + later.frames;
   r_.tail_last_offset = std::max(later.frames > 0 ? later.max_offset : 0, bad_offset - (bad_offset > 0 ? 1 : 0));
-  r_.tail_known_end = later.frames > 0 ? later.max_end : bad_pos;
+  r_.tail_frame_bytes = later.bytes;
   // Planted bug (canary mid_log_corruption_truncated): durable damage taken for a torn tail.
   r_.tail_is_damage = bad_offset < floor && !canary_on(Canary::mid_log_corruption_truncated);
   return false;
@@ -302,7 +302,7 @@ Status Scanner::on_end() {
   r_.tail_offset = committed_.next_offset;
   r_.tail_records = uncommitted_records_;
   r_.tail_last_offset = cursor_.offset() - 1;
-  r_.tail_known_end = in_.file_size;
+  r_.tail_frame_bytes = in_.file_size - r_.tail_pos;
   r_.tail_is_damage = committed_.next_offset < in_.durable_below;
   return {};
 }

@@ -88,9 +88,9 @@ struct ScanResult {
   std::uint64_t tail_pos = 0;         // the first byte that failed (>= valid_end)
   std::uint64_t tail_offset = 0;      // the offset expected there
   std::uint64_t tail_last_offset = 0; // largest offset a CRC-valid frame in the tail holds
-  // The byte after the frame of tail_last_offset (tail_pos when no valid frame follows the
-  // failing one): frames that do not decode may fill what lies beyond.
-  std::uint64_t tail_known_end = 0;
+  // Bytes of the CRC-valid frames found from tail_pos to the end of the file, wherever
+  // they lie (what is left of the tail's bytes may hold damaged frames, one per header).
+  std::uint64_t tail_frame_bytes = 0;
   bool tail_is_damage = false;        // below the durable floor: never cut
 };
 

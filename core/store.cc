@@ -354,6 +354,9 @@ Status Store::Impl::finish_sync(Stream& s) {
   if (canary_on(Canary::pipelined_mark_at_finish)) {  // planted bug: credits the later writes too
     f.mark = DurableMark{s.next_offset, s.active().size_bytes, s.active().last_frame_pos, s.head};
   }
+  ALWAYS(f.mark.offset >= s.durable_offset || canary_on(Canary::durable_offset_frozen),
+         "a sync in flight never moves the durable offset back", {"stream", s.id}, {"mark", f.mark.offset},
+         {"durable", s.durable_offset});
   return synced_to(s, f.mark);
 }
 

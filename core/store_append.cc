@@ -122,9 +122,14 @@ void apply_batch(Stream& s, Segment& seg, const Encoded& e, std::uint64_t ts, st
 bool sync_due(const SyncPolicy& policy, const Stream& s) {
   if (policy.mode == SyncMode::always) return !canary_on(Canary::always_no_fsync);
   if (policy.mode != SyncMode::every) return false;
-  const std::uint64_t records = s.unsynced_records - (canary_on(Canary::every_count_off_by_one) ? 1 : 0);
+  // A pipelined batch's records stay unsynced until its sync in flight completes.
+  const std::uint64_t in_flight_records = s.in_flight ? s.in_flight->records : 0;
+  const std::uint64_t in_flight_bytes = s.in_flight ? s.in_flight->bytes : 0;
+  const std::uint64_t records =
+      s.unsynced_records + in_flight_records - (canary_on(Canary::every_count_off_by_one) ? 1 : 0);
   return (policy.every_records > 0 && records >= policy.every_records) ||
-         (policy.every_bytes > 0 && s.unsynced_bytes >= policy.every_bytes && !canary_on(Canary::every_bytes_ignored));
+         (policy.every_bytes > 0 && s.unsynced_bytes + in_flight_bytes >= policy.every_bytes &&
+          !canary_on(Canary::every_bytes_ignored));
 }
 
 }  // namespace
@@ -145,6 +150,7 @@ static Status write_batch(Store::Impl& im, Stream& s, Segment& seg, std::uint64_
     Status cut = seg.file->truncate(write_pos);
     if (cut.ok() && !canary_on(Canary::cut_back_not_synced)) cut = seg.file->sync();
     if (!cut.ok()) return im.fail_stop(std::move(cut).error());
+    s.in_flight.reset();  // that sync covered its writes too
     s.durable = DurableMark{s.next_offset, write_pos, seg.last_frame_pos, s.head};
     s.dirty = false;
     s.unsynced_records = 0;

@@ -92,6 +92,10 @@ class Oracle {
   // The policy held: `always` made the batch durable; `every` left fewer than N records
   // (or bytes) unsynced; the store's durable_offset claims no more than was observed.
   std::string after_append(Store& store, std::uint64_t stream, const AppendResult& r, const SyncPolicy& policy);
+  // Pipelined appends: records below `end` of `stream` must be durable by observation
+  // once `what` returned ok (a wait_durable for them, or the next pipelined append, which
+  // waits for the sync before it), and durable_offset must claim no more than observed.
+  std::string after_pipelined(Store& store, std::uint64_t stream, std::uint64_t end, const char* what);
   // A good sync() or close(): everything acknowledged is durable.
   std::string after_sync(Store& store);
   std::string check_claims(Store& store);

@@ -115,6 +115,7 @@ std::vector<Field> workload_fields() {
               return true;
             }},
       flag("mapped_reads", &Swarm::mapped_reads, "read sealed segments through File::map"),
+      num("pipelined_ppm", &Swarm::pipelined_ppm, 0, kPpm, "share of appends made with append_pipelined"),
       num("write_interval_us", &Swarm::write_interval_us, 1, kUsMax, "mean interval of a stream's appends"),
       num("read_interval_us", &Swarm::read_interval_us, 1, kUsMax, "mean interval of a stream's reads"),
       num("checkpoint_interval_us", &Swarm::checkpoint_interval_us, 1, kUsMax, "mean interval of explicit checkpoints"),
@@ -212,6 +213,7 @@ Swarm Swarm::from_seed(std::uint64_t seed, DecisionTape* tape) {
   // Drawn last, so that the draws above keep their values.
   s.compression = on(750'000) ? "none" : (on(500'000) ? "lz4" : "zstd");
   s.mapped_reads = on(500'000);
+  s.pipelined_ppm = on(500'000) ? static_cast<std::uint32_t>(p.range(200'000, 1'000'000)) : 0;
   return s;
 }
 

@@ -69,6 +69,9 @@ struct Swarm {
   std::string compression = "none";
   // Sealed segments read through File::map (Options::mapped_reads).
   bool mapped_reads = false;
+  // Share of appends made with Store::append_pipelined (a sync in flight while the next
+  // batch is written); the writer waits for them now and then (wait_durable).
+  std::uint32_t pipelined_ppm = 0;
   // Actor mean intervals in simulated microseconds (smaller: more often).
   std::uint64_t write_interval_us = 100;
   std::uint64_t read_interval_us = 300;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <queue>
 #include <string>
@@ -67,6 +68,10 @@ class World {
 
   // --- world_actors.cc
   void write(std::uint64_t stream);
+  // The pipelined append's checks: the batch before it is durable now; now and then the
+  // writer waits for this one too.
+  std::string after_pipelined(std::uint64_t stream, const AppendResult& r);
+  void wait_durable(std::uint64_t stream);
   void refused_write(std::uint64_t stream, const std::vector<Bytes>& batch);
   std::vector<Bytes> draw_batch();
   void read(std::uint64_t stream);
@@ -106,6 +111,9 @@ class World {
   std::uint64_t disk_full_left_ = 0;    // events the disk stays full
   std::vector<std::uint64_t> repairs_;  // streams the operator will repair next
   std::vector<std::uint64_t> blocked_;  // streams the last open refused appends to, until repaired
+  // Per stream, the last offset of its latest pipelined batch not yet waited for (this
+  // store only: cleared at every reopen).
+  std::map<std::uint64_t, std::uint64_t> in_flight_;
   SeedResult result_;
 };
 

@@ -53,12 +53,16 @@ void World::write(std::uint64_t stream) {
   const auto fsync_before = fsync_failures();
   const std::size_t faults_before = fs_.fault_log().size();
   const std::uint64_t since = faults_.seq();
-  auto r = store_->append(stream, batch);
+  const bool pipelined = swarm_.pipelined_ppm > 0 && workload_.chance_ppm(swarm_.pipelined_ppm);
+  auto r = pipelined ? store_->append_pipelined(stream, batch) : store_->append(stream, batch);
+  bool wait_now = false;
   if (r.ok()) {
     oracle_.append_ok(stream, batch, *r, since);
-    std::string why = oracle_.after_append(*store_, stream, *r, store_options_.sync);
+    std::string why = pipelined ? after_pipelined(stream, *r) : oracle_.after_append(*store_, stream, *r, store_options_.sync);
     if (!why.empty()) return fail(why);
-    note(fmt::format("append stream {} offsets {}..{} ok", stream, r->first_offset, r->last_offset));
+    note(fmt::format("{} stream {} offsets {}..{} ok", pipelined ? "append_pipelined" : "append", stream, r->first_offset,
+                     r->last_offset));
+    wait_now = pipelined && workload_.below(4) == 0;
   } else {
     const Error& e = r.error();
     note(fmt::format("append stream {} x{} failed: {}", stream, batch.size(), e.to_string()));
@@ -74,6 +78,41 @@ void World::write(std::uint64_t stream) {
     oracle_.append_failed(stream, batch, fs_.powered_off() || store_->fail_stopped());
   }
   after_op("append", fsync_before);
+  if (wait_now) wait_durable(stream);  // after_op may have reopened the store: then nothing is in flight
+}
+
+std::string World::after_pipelined(std::uint64_t stream, const AppendResult& r) {
+  std::string why;
+  if (auto it = in_flight_.find(stream); it != in_flight_.end()) {
+    why = oracle_.after_pipelined(*store_, stream, it->second + 1, "the next pipelined append");
+  }
+  if (why.empty()) why = oracle_.check_claims(*store_);
+  in_flight_[stream] = r.checkpoint_offset ? *r.checkpoint_offset : r.last_offset;
+  return why;
+}
+
+void World::wait_durable(std::uint64_t stream) {
+  auto it = in_flight_.find(stream);
+  if (it == in_flight_.end()) return;
+  const std::uint64_t last = it->second;
+  in_flight_.erase(it);
+  const auto fsync_before = fsync_failures();
+  const std::size_t faults_before = fs_.fault_log().size();
+  Status st = store_->wait_durable(stream, last);
+  note(fmt::format("wait_durable stream {} offset {}: {}", stream, last, st.ok() ? "ok" : st.error().to_string()));
+  if (st.ok()) {
+    std::string why = oracle_.after_pipelined(*store_, stream, last + 1, "wait_durable");
+    if (!why.empty()) return fail(why);
+  } else {
+    const bool faulted = fs_.fault_log().size() > faults_before || fs_.powered_off();
+    const bool refused = st.error().code == Errc::fail_stopped && store_->fail_stopped();
+    const bool full = st.error().code == Errc::no_space && fs_.disk_full();  // the recovery point's manifest
+    const bool io = st.error().code == Errc::io_error || st.error().code == Errc::no_space;
+    if (!(io && faulted) && !refused && !full) {
+      return fail("wait_durable failed with no fault to explain it: " + st.error().to_string());
+    }
+  }
+  after_op("wait_durable", fsync_before);
 }
 
 void World::read(std::uint64_t stream) {

@@ -18,6 +18,7 @@ constexpr int kCalmAfter = 10;  // attempts after which transient I/O faults pau
 void World::restart(bool power_loss, bool after_clean_close) {
   oracle_.crashing(power_loss);
   store_.reset();
+  in_flight_.clear();
   hold_left_ = 0;
   if (power_loss) {
     ++result_.crashes;
@@ -206,6 +207,7 @@ void World::liveness() {
   final_check_ = true;
   oracle_.crashing(true);
   store_.reset();
+  in_flight_.clear();
   ++result_.crashes;
   fs_.disarm_power_off();
   fs_.restart();
