@@ -48,7 +48,8 @@ using namespace cairn::bench;
 nlohmann::json bench_append(const Config& c) {
   const std::vector<std::size_t> sizes = c.smoke ? std::vector<std::size_t>{256} : std::vector<std::size_t>{256, 4096};
   const std::vector<std::size_t> batches = c.smoke ? std::vector<std::size_t>{1, 16} : std::vector<std::size_t>{1, 16, 64, 1024};
-  const auto& systems = appender_names();
+  std::vector<std::string> systems = appender_names();
+  systems.insert(systems.begin() + 2, "cairn-pipelined");
   nlohmann::json rows = nlohmann::json::array();
   for (std::size_t size : sizes) {
     for (std::size_t batch : batches) {
@@ -71,6 +72,7 @@ nlohmann::json bench_append(const Config& c) {
             a->commit(records);
             lat_us.push_back(seconds_since(t) * 1e6);
           }
+          a->drain();
           const double secs = seconds_since(start);
           a->close();
           rps[name].push_back(static_cast<double>(commits * batch) / secs);
@@ -87,8 +89,8 @@ nlohmann::json bench_append(const Config& c) {
                         {"p50_commit_us", median(p50[name])}, {"p99_commit_us", median(p99[name])},
                         {"ratio_to_raw", raw_rps > 0 ? r / raw_rps : 0}});
       }
-      std::fprintf(stderr, "append %zu B x %zu: cairn %.0f rec/s, raw %.0f rec/s\n", size, batch,
-                   median(rps["cairn"]), raw_rps);
+      std::fprintf(stderr, "append %zu B x %zu: cairn %.0f rec/s, pipelined %.0f rec/s, raw %.0f rec/s\n", size, batch,
+                   median(rps["cairn"]), median(rps["cairn-pipelined"]), raw_rps);
     }
   }
   return rows;

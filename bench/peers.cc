@@ -22,22 +22,33 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what);
 }
 
+enum class CairnMode : std::uint8_t { plain, mapped, pipelined };
+
 class CairnAppender final : public Appender {
  public:
-  // mapped: reads of sealed segments through File::map (Options::mapped_reads).
-  explicit CairnAppender(bool mapped = false) : mapped_(mapped) {}
-  std::string name() const override { return mapped_ ? "cairn-mapped" : "cairn"; }
+  explicit CairnAppender(CairnMode mode = CairnMode::plain) : mode_(mode) {}
+  std::string name() const override {
+    return mode_ == CairnMode::mapped ? "cairn-mapped" : mode_ == CairnMode::pipelined ? "cairn-pipelined" : "cairn";
+  }
   void open(const std::string& dir) override {
     Options o;
     o.sync = SyncPolicy{};  // always: one fdatasync per batch
-    o.mapped_reads = mapped_;
+    o.mapped_reads = mode_ == CairnMode::mapped;
     auto s = Store::open(fs_, clock_, dir, o);
     check(s.ok(), s.ok() ? "" : s.error().to_string());
     store_ = std::move(s).value();
   }
   void commit(const std::vector<Bytes>& batch) override {
-    auto r = store_->append(1, batch);
+    auto r = mode_ == CairnMode::pipelined ? store_->append_pipelined(1, batch) : store_->append(1, batch);
     check(r.ok(), r.ok() ? "" : r.error().to_string());
+    last_ = r->last_offset;
+    pending_ = mode_ == CairnMode::pipelined;
+  }
+  void drain() override {
+    if (!pending_) return;
+    Status st = store_->wait_durable(1, last_);
+    check(st.ok(), st.ok() ? "" : st.error().to_string());
+    pending_ = false;
   }
   std::uint64_t scan(const std::function<void(const std::uint8_t*, std::size_t)>& sink) override {
     std::uint64_t bytes = 0;
@@ -63,7 +74,9 @@ class CairnAppender final : public Appender {
   }
 
  private:
-  bool mapped_;
+  CairnMode mode_;
+  std::uint64_t last_ = 0;
+  bool pending_ = false;  // a pipelined batch not yet waited for
   fs::PosixFileSystem fs_;
   SystemClock clock_;
   std::unique_ptr<Store> store_;
@@ -234,7 +247,8 @@ const std::vector<std::string>& appender_names() {
 
 std::unique_ptr<Appender> make_appender(const std::string& name) {
   if (name == "cairn") return std::make_unique<CairnAppender>();
-  if (name == "cairn-mapped") return std::make_unique<CairnAppender>(true);
+  if (name == "cairn-mapped") return std::make_unique<CairnAppender>(CairnMode::mapped);
+  if (name == "cairn-pipelined") return std::make_unique<CairnAppender>(CairnMode::pipelined);
   if (name == "raw") return std::make_unique<RawAppender>();
   if (name == "sqlite") return std::make_unique<SqliteAppender>();
   if (name == "leveldb") return std::make_unique<KvAppender<LevelDbApi>>();

@@ -107,6 +107,7 @@ std::string append_svg(const nlohmann::json& rows) {
   BarChart c;
   c.title = "Append, one durable commit per batch: records/s (log scale)";
   c.series = appender_names();
+  c.series.insert(c.series.begin() + 2, "cairn-pipelined");
   c.log_scale = true;
   c.unit = "records/s";
   for (const auto& r : rows) {

@@ -196,7 +196,7 @@ int cmd_append(fs::FileSystem& fs, Clock& clock, const Args& a) {
   Appended n;
   auto flush = [&]() -> int {
     if (batch.empty()) return 0;
-    auto r = store.append(a.stream, batch);
+    auto r = a.pipelined ? store.append_pipelined(a.stream, batch) : store.append(a.stream, batch);
     if (!r.ok()) return fail(r.error());
     if (n.first == UINT64_MAX) n.first = r->first_offset;
     n.last = r->last_offset;
@@ -217,6 +217,10 @@ int cmd_append(fs::FileSystem& fs, Clock& clock, const Args& a) {
     }
   }
   if (rc == 0) rc = flush();
+  if (rc == 0 && a.pipelined && n.records > 0) {  // the last batch's sync is still in flight
+    const Status durable = store.wait_durable(a.stream, n.last);
+    if (!durable.ok()) rc = fail(durable.error());
+  }
   progress.done();
   const Status closed = store.close();
   if (rc == 0 && !closed.ok()) return fail(closed.error());

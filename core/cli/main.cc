@@ -1,6 +1,7 @@
 // cairn: the storage core on a real directory.
 //
 //   cairn append --dir D --stream S [--sync always|every:N|every:Nb|manual] [--length-prefixed] [--batch N]
+//                [--pipelined]
 //                [--compression none|lz4|zstd]
 //   cairn read   --dir D --stream S [--from N] [--limit K] [--json | --length-prefixed] [--mapped]
 //   cairn verify --dir D [--stream S] [--json] [--mapped]
@@ -65,6 +66,8 @@ Commands define(CLI::App& app, Args& a) {
   c.append->add_option("--sync", a.sync, "always | every:N | every:Nb | manual");
   c.append->add_flag("--length-prefixed", a.length_prefixed, "stdin holds u32 LE length + bytes records");
   c.append->add_option("--batch", a.batch, "records per atomic batch")->check(CLI::Range(1, 1 << 20));
+  c.append->add_flag("--pipelined", a.pipelined,
+                     "start each batch's fdatasync and write the next batch while it runs (durable when the command exits 0)");
   c.append->add_option("--compression", a.compression, "store records compressed when smaller: none | lz4 | zstd")
       ->check(CLI::IsMember({"none", "lz4", "zstd"}));
   c.append->add_option("--max-segment-bytes", a.max_segment_bytes, "segment rotation size")
