@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,9 @@
 #include "bench/harness.h"
 #include "bench/peers.h"
 #include "core/chain.h"
+#include "core/store.h"
+#include "simfs/posix_clock.h"
+#include "simfs/posix_filesystem.h"
 
 namespace cairn::bench {
 namespace {
@@ -29,6 +34,45 @@ double sha256_mbps(const std::vector<Bytes>& records, std::size_t total, std::ui
   return static_cast<double>(bytes) / seconds_since(start) / 1e6;
 }
 
+// Verified read of stream 1 of the store in `dir` on two cores: two read-only opens, each
+// reading half the offsets. Each half's reader starts its chain at the index entry (or
+// checkpoint) before its first offset and ends it at the frame after its last, whose
+// prev_hash links it to the other half: the two halves verify one chain. Returns the
+// payload bytes read; `secs` the time the reads took (the opens not counted, as no other
+// system's open is).
+std::uint64_t two_core_scan(const std::string& dir, std::uint64_t& sink, double& secs) {
+  fs::PosixFileSystem fs;
+  SystemClock clock;
+  Options o;
+  o.read_only = true;
+  auto a = Store::open(fs, clock, dir, o);
+  auto b = Store::open(fs, clock, dir, o);
+  if (!a.ok() || !b.ok()) throw std::runtime_error("two_core_scan: a read-only open failed");
+  const auto st = (*a)->stats(1);
+  if (!st.ok()) throw std::runtime_error("two_core_scan: " + st.error().to_string());
+  const std::uint64_t mid = st->first_offset + (st->next_offset - st->first_offset) / 2;
+  std::uint64_t bytes[2] = {0, 0}, firsts[2] = {0, 0};
+  auto half = [&](Store& store, std::uint64_t from, std::uint64_t to, int k) {
+    for (std::uint64_t at = from; at < to;) {
+      auto r = store.read(1, at, 1 << 20);
+      if (!r.ok()) throw std::runtime_error("two_core_scan: " + r.error().to_string());
+      if (r->empty() || r->front().offset >= to) break;
+      for (const Record& rec : *r) {
+        if (rec.offset >= to) break;
+        if (rec.kind == RecordKind::data) bytes[k] += rec.payload.size(), firsts[k] += rec.payload.empty() ? 0 : rec.payload[0];
+        at = rec.offset + 1;
+      }
+    }
+  };
+  const auto start = Wall::now();
+  std::thread second([&] { half(**b, mid, st->next_offset, 1); });
+  half(**a, st->first_offset, mid, 0);
+  second.join();
+  secs = seconds_since(start);
+  sink += firsts[0] + firsts[1];
+  return bytes[0] + bytes[1];
+}
+
 nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
   const std::size_t total = c.smoke ? (1u << 20) : (64u << 20);
   const std::vector<Bytes> records = make_records(1024, record_bytes, 42 + record_bytes);
@@ -45,10 +89,16 @@ nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
   std::map<std::string, std::vector<double>> mbps;
   std::uint64_t sink = 0;
   for (unsigned run = 0; run < c.runs; ++run) {
-    for (std::size_t k = 0; k <= systems.size(); ++k) {  // interleaved, the bound among them
-      const std::size_t idx = (k + run) % (systems.size() + 1);
+    for (std::size_t k = 0; k <= systems.size() + 1; ++k) {  // interleaved, the bound and two cores among them
+      const std::size_t idx = (k + run) % (systems.size() + 2);
       if (idx == systems.size()) {
         mbps["sha256"].push_back(sha256_mbps(records, total, sink));
+        continue;
+      }
+      if (idx == systems.size() + 1) {
+        double secs = 0;
+        const std::uint64_t bytes = two_core_scan(dirs[1]->path.string(), sink, secs);  // systems[1] is "cairn"
+        mbps["cairn-2cores"].push_back(static_cast<double>(bytes) / secs / 1e6);
         continue;
       }
       const std::string& name = systems[idx];
@@ -65,8 +115,8 @@ nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
     rows.push_back({{"record_bytes", record_bytes}, {"system", name}, {"mb_per_s", m},
                     {"ratio_to_sha256", bound > 0 ? m / bound : 0}});
   }
-  std::fprintf(stderr, "read %zu B: cairn %.0f MB/s, cairn-mapped %.0f MB/s, sha256 bound %.0f MB/s (%llu)\n",
-               record_bytes, median(mbps["cairn"]), median(mbps["cairn-mapped"]), bound,
+  std::fprintf(stderr, "read %zu B: cairn %.0f MB/s, cairn-mapped %.0f MB/s, two cores %.0f MB/s, sha256 bound %.0f MB/s (%llu)\n",
+               record_bytes, median(mbps["cairn"]), median(mbps["cairn-mapped"]), median(mbps["cairn-2cores"]), bound,
                static_cast<unsigned long long>(sink % 2));
   return rows;
 }
