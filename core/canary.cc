@@ -75,6 +75,8 @@ constexpr PlantedBug kPlantedBugs[] = {
      "leaves re-derived at open written into the range the next open trusts unchecked, not replaced atomically"},
     {Canary::spine_header_trusted, "spine-header-trusted", true,
      "a spine header whose fsync failed trusted from the page cache at the next open (fsyncgate)"},
+    {Canary::repair_partial_header_kept, "repair-partial-header-kept", true,
+     "a repair's header rewrite that failed part-way left the stream's view (and its durable offset) in use"},
 };
 
 }  // namespace

@@ -63,6 +63,7 @@ enum class Canary : std::uint8_t {
   pipelined_mark_at_finish,
   spine_rederived_in_place,
   spine_header_trusted,
+  repair_partial_header_kept,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

@@ -466,6 +466,7 @@ Result<std::uint64_t> Store::checkpoint(std::uint64_t stream) {
 
 Result<std::uint64_t> Store::durable_offset(std::uint64_t stream) const {
   CAIRN_ASSIGN_OR_RETURN(const Stream* s, impl_->find_stream(stream));
+  CAIRN_TRY(Impl::check_fresh(*s));
   return s->durable_offset;
 }
 

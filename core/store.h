@@ -283,7 +283,9 @@ class Store {
   // Writes a checkpoint record now. Errors: as append; not_found for an unknown stream.
   Result<std::uint64_t> checkpoint(std::uint64_t stream);
 
-  // First offset not known durable. Errors: not_found for an unknown stream.
+  // First offset not known durable. Errors: not_found for an unknown stream,
+  // fail_stopped for a stream a failed repair left stale (its files may not be what this
+  // process sees until a reopen).
   Result<std::uint64_t> durable_offset(std::uint64_t stream) const;
 
   // Verified read: records with offset >= from_offset, in order, until their payloads
