@@ -77,6 +77,8 @@ constexpr PlantedBug kPlantedBugs[] = {
      "a spine header whose fsync failed trusted from the page cache at the next open (fsyncgate)"},
     {Canary::repair_partial_header_kept, "repair-partial-header-kept", true,
      "a repair's header rewrite that failed part-way left the stream's view (and its durable offset) in use"},
+    {Canary::spine_entry_trusted, "spine-entry-trusted", true,
+     "a spine file found at open trusted to have a durable directory entry before a purge (fsyncgate for entries)"},
 };
 
 }  // namespace

@@ -64,6 +64,7 @@ enum class Canary : std::uint8_t {
   spine_rederived_in_place,
   spine_header_trusted,
   repair_partial_header_kept,
+  spine_entry_trusted,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

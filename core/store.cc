@@ -506,6 +506,7 @@ Result<PurgeResult> Store::purge(std::uint64_t stream, const PurgeOptions& optio
   }
   if (canary_on(Canary::purge_ineligible) && drop + 1 < s->segments.size()) ++drop;  // planted bug
   if (drop == 0) return result;
+  CAIRN_TRY(im.secure_spine_entry(*s));  // the only copy of the removed segments' leaves
   ALWAYS(s->spine.broken || s->spine.on_disk >= s->segments[drop].base_offset,
          "a segment is purged only after its leaves are in the spine", {"stream", stream});
   std::vector<Segment> removed(std::make_move_iterator(s->segments.begin()),

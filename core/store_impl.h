@@ -118,6 +118,10 @@ struct SpineState {
   // spine): proofs of larger trees fail with this error until a reopen or repair.
   std::optional<Error> broken;
   std::unique_ptr<merkle::Tree> tree;  // every known leaf's hash, built at the first proof
+  // This process made the file's directory entry durable (it created the file, or renamed
+  // a copy into place, and synced the directory). A file found at open may carry an entry a
+  // failed directory fsync lost for good; it is copied into place before a purge.
+  bool entry_made_here = false;
   std::uint64_t known() const { return on_disk + pending.size(); }
   // Takes the leaf of the next record when every leaf before it is known.
   void add(std::uint64_t offset, const ChainHash& leaf);
@@ -327,6 +331,11 @@ struct Store::Impl {
   // Writes every leaf up to next_offset to the spine file and syncs it (creating the file
   // and syncing its directory the first time). A failure makes the store fail-stop.
   Status flush_spine(Stream& s);
+  // Before retention removes segments whose leaves only the spine will hold: a spine file
+  // this process found rather than made is replaced by a copy of itself (fsync, rename,
+  // directory fsync), so its directory entry is durable (seed 51186). A failure makes the
+  // store fail-stop.
+  Status secure_spine_entry(Stream& s);
   // The tree of every leaf up to `size`. Errors: invalid_argument (size above the
   // readable end), corruption (a leaf that cannot be derived, an entry whose CRC fails),
   // io_error.

@@ -312,7 +312,28 @@ static Status create_spine(Store::Impl& im, Stream& s) {
   Status synced = s.spine.file->sync();
   if (synced.ok()) synced = im.fs.sync_dir(s.dir);
   if (!synced.ok()) return im.fail_stop(std::move(synced).error());
+  s.spine.entry_made_here = true;
   return {};
+}
+
+// Replaces the spine file by a copy of its entries on disk and then `tail`
+// (core/atomic_file.h) and opens the copy. On a failure the old handle stays (its entries
+// are the copy's first ones: reads and verify of this fail-stopped store still work) and
+// the store becomes fail-stop.
+static Status copy_spine_into_place(Store::Impl& im, Stream& s, ByteView tail) {
+  SpineState& sp = s.spine;
+  Status st = recreate_file(im.fs, s.dir, spine::file_name(), spine::entry_pos(sp.on_disk), tail);
+  if (!st.ok()) return im.failed ? st : im.fail_stop(std::move(st).error());
+  auto reopened = im.fs.open(spine_path(s), fs::OpenOptions{});
+  if (!reopened.ok()) return im.fail_stop(std::move(reopened).error());
+  sp.file = std::move(reopened).value();
+  sp.entry_made_here = true;
+  return {};
+}
+
+Status Store::Impl::secure_spine_entry(Stream& s) {
+  if (!s.spine.file || s.spine.entry_made_here || canary_on(Canary::spine_entry_trusted)) return {};  // planted bug when on
+  return copy_spine_into_place(*this, s, {});
 }
 
 // Writes the leaves not yet in the spine file by replacing it: a copy of its entries and
@@ -328,12 +349,7 @@ static Status install_spine(Store::Impl& im, Stream& s) {
   for (std::size_t i = 0; i < sp.pending.size(); ++i) {
     spine::encode_entry(sp.on_disk + i, sp.pending[i], tail.data() + i * spine::kEntryBytes);
   }
-  sp.file.reset();
-  Status st = recreate_file(im.fs, s.dir, spine::file_name(), spine::entry_pos(sp.on_disk), tail);
-  if (!st.ok()) return im.failed ? st : im.fail_stop(std::move(st).error());
-  auto reopened = im.fs.open(spine_path(s), fs::OpenOptions{});
-  if (!reopened.ok()) return im.fail_stop(std::move(reopened).error());
-  sp.file = std::move(reopened).value();
+  CAIRN_TRY(copy_spine_into_place(im, s, tail));
   sp.on_disk += sp.pending.size();
   sp.pending.clear();
   return {};

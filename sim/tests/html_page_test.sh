@@ -24,8 +24,8 @@ dom() {  # the DOM of page $1 after its scripts ran
 }
 rows() { grep -o '<tr id="ev-[0-9]*" class="event' "$1" | wc -l; }
 
-# A failing run: seed 14 of failed-fsync-retried, shrunk with a run limit (deterministic).
-expect_rc 1 "${tmp}/shrink.out" "${sim}" --canary failed-fsync-retried --seed 14 --shrink --shrink-runs 1500 \
+# A failing run: seed 11 of failed-fsync-retried, shrunk with a run limit (deterministic).
+expect_rc 1 "${tmp}/shrink.out" "${sim}" --canary failed-fsync-retried --seed 11 --shrink --shrink-runs 1500 \
   --tape-out "${tmp}/shrunk.tape"
 expect_rc 1 "${tmp}/replay.out" "${sim}" --replay "${tmp}/shrunk.tape" --trace-json "${tmp}/run.jsonl" --html "${tmp}/run.html"
 says "${tmp}/replay.out" "the same failure as the tape records"

@@ -97,14 +97,14 @@ TEST_CASE("failures compare by their check, not their numbers") {
 #if defined(CAIRN_CANARIES)
 TEST_CASE("shrinking a canary's failure keeps its check and makes the run smaller") {
   install_property_handler();
-  // Seed 3 of always-no-fsync fails at once; seed 14 of failed-fsync-retried after 139 events.
-  SeedOptions base = seed_options(14, 400, Canary::failed_fsync_retried);
+  // Seed 3 of always-no-fsync fails at once; seed 11 of failed-fsync-retried after 100 events.
+  SeedOptions base = seed_options(11, 400, Canary::failed_fsync_retried);
   DecisionTape rec = DecisionTape::recording();
   base.tape = &rec;
   const SeedResult failing = run_seed(base);
   REQUIRE_FALSE(failing.passed);
   ShrinkOptions so;
-  so.base = seed_options(14, 400, Canary::failed_fsync_retried);
+  so.base = seed_options(11, 400, Canary::failed_fsync_retried);
   so.choices = rec.used();
   so.max_runs = 2000;
   const ShrinkResult s = shrink(so);
@@ -114,7 +114,7 @@ TEST_CASE("shrinking a canary's failure keeps its check and makes the run smalle
   CHECK(s.after.events * 10 <= s.before.events);
   CHECK(faults_injected(s.after) <= 3);
   // The shrunk tape replays to the same check.
-  SeedOptions again = seed_options(14, s.events, Canary::failed_fsync_retried);
+  SeedOptions again = seed_options(11, s.events, Canary::failed_fsync_retried);
   again.replay_values = std::make_shared<const std::vector<std::uint64_t>>(s.choices);
   const SeedResult r = run_seed(again);
   CHECK_FALSE(r.passed);
