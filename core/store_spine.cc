@@ -155,7 +155,7 @@ static Result<FoundSpine> read_spine(Store::Impl& im, Stream& s, bool clean_shut
   return FoundSpine{bytes, good};
 }
 
-static Status install_spine(Store::Impl& im, Stream& s);
+static Status write_pending_leaves(Store::Impl& im, Stream& s, bool atomically);
 
 Status Store::Impl::open_spine(Stream& s, bool clean_shutdown) {
   SpineState& sp = s.spine;
@@ -191,7 +191,7 @@ Status Store::Impl::open_spine(Stream& s, bool clean_shutdown) {
     // atomically, since the next open trusts the entries of segments the manifest lists
     // as sealed without checking them (an entry torn here would be believed).
     if (!read_only()) {
-      CAIRN_TRY(canary_on(Canary::spine_rederived_in_place) ? flush_spine(s) : install_spine(*this, s));  // planted bug when on
+      CAIRN_TRY(write_pending_leaves(*this, s, !canary_on(Canary::spine_rederived_in_place)));  // planted bug when on
     }
   }
   if (sp.broken) {
@@ -336,43 +336,35 @@ Status Store::Impl::secure_spine_entry(Stream& s) {
   return copy_spine_into_place(*this, s, {});
 }
 
-// Writes the leaves not yet in the spine file by replacing it: a copy of its entries and
-// then theirs, synced, renamed over it, the directory synced (core/atomic_file.h). After a
-// crash the spine holds its old entries or all of them. A failure makes the store
-// fail-stop.
-static Status install_spine(Store::Impl& im, Stream& s) {
+// Writes every leaf up to next_offset that the spine file lacks, then makes it durable:
+// appended and synced in place, or (`atomically`) by replacing the file with a copy of its
+// entries and then theirs, synced, renamed over it, the directory synced
+// (core/atomic_file.h), so that after a crash the spine holds its old entries or all of
+// them. A failure makes the store fail-stop.
+static Status write_pending_leaves(Store::Impl& im, Stream& s, bool atomically) {
   SpineState& sp = s.spine;
   CAIRN_TRY(im.derive_spine(s, s.next_offset));
   if (sp.pending.empty()) return {};
-  if (!sp.file) CAIRN_TRY(create_spine(im, s));
-  Bytes tail(sp.pending.size() * spine::kEntryBytes);
+  Status st = sp.file ? Status() : create_spine(im, s);
+  if (!st.ok()) return im.failed ? st : im.fail_stop(std::move(st).error());
+  Bytes entries(sp.pending.size() * spine::kEntryBytes);
   for (std::size_t i = 0; i < sp.pending.size(); ++i) {
-    spine::encode_entry(sp.on_disk + i, sp.pending[i], tail.data() + i * spine::kEntryBytes);
+    spine::encode_entry(sp.on_disk + i, sp.pending[i], entries.data() + i * spine::kEntryBytes);
   }
-  CAIRN_TRY(copy_spine_into_place(im, s, tail));
+  if (atomically) {
+    CAIRN_TRY(copy_spine_into_place(im, s, entries));
+  } else {
+    st = fs::write_all(*sp.file, spine::entry_pos(sp.on_disk), entries);
+    if (st.ok() && !canary_on(Canary::spine_not_synced)) st = sp.file->sync();
+    // Leaves not durable would leave their segments unpurgeable: stop writing instead.
+    if (!st.ok()) return im.fail_stop(std::move(st).error());
+  }
   sp.on_disk += sp.pending.size();
   sp.pending.clear();
   return {};
 }
 
-Status Store::Impl::flush_spine(Stream& s) {
-  SpineState& sp = s.spine;
-  CAIRN_TRY(derive_spine(s, s.next_offset));
-  if (sp.pending.empty()) return {};
-  Status st = sp.file ? Status() : create_spine(*this, s);
-  if (!st.ok()) return failed ? st : fail_stop(std::move(st).error());
-  Bytes buf(sp.pending.size() * spine::kEntryBytes);
-  for (std::size_t i = 0; i < sp.pending.size(); ++i) {
-    spine::encode_entry(sp.on_disk + i, sp.pending[i], buf.data() + i * spine::kEntryBytes);
-  }
-  st = fs::write_all(*sp.file, spine::entry_pos(sp.on_disk), buf);
-  if (st.ok() && !canary_on(Canary::spine_not_synced)) st = sp.file->sync();
-  // Leaves not durable would leave their segments unpurgeable: stop writing instead.
-  if (!st.ok()) return fail_stop(std::move(st).error());
-  sp.on_disk += sp.pending.size();
-  sp.pending.clear();
-  return {};
-}
+Status Store::Impl::flush_spine(Stream& s) { return write_pending_leaves(*this, s, false); }
 
 // Reads every spine entry into a new tree. Errors: corruption (an entry's CRC), io_error.
 static Status build_tree(Stream& s) {
