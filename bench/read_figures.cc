@@ -73,6 +73,57 @@ std::uint64_t two_core_scan(const std::string& dir, std::uint64_t& sink, double&
   return bytes[0] + bytes[1];
 }
 
+// Store::verify() of every stream of the store in `dir` (read-only open, the open not
+// timed) with `threads` verify threads (Options::verify_threads). Returns the seconds
+// verify took; throws unless the report is clean.
+double verify_secs(const std::string& dir, std::uint32_t threads, bool mapped) {
+  fs::PosixFileSystem fs;
+  SystemClock clock;
+  Options o;
+  o.read_only = true;
+  o.verify_threads = threads;
+  o.mapped_reads = mapped;
+  auto store = Store::open(fs, clock, dir, o);
+  if (!store.ok()) throw std::runtime_error("verify_secs: " + store.error().to_string());
+  const auto start = Wall::now();
+  auto report = (*store)->verify();
+  const double secs = seconds_since(start);
+  if (!report.ok() || !report->clean()) throw std::runtime_error("verify_secs: the benchmark's store does not verify clean");
+  return secs;
+}
+
+// Store::verify() of a log of several segments (256 MiB of payload: four sealed segments
+// and the active one), on one thread, on two, and on two through mmap, interleaved.
+// Adds MB/s of payload to `mbps` ("cairn-verify", "cairn-verify-2t", "cairn-verify-2t-mapped").
+void verify_figures(const Config& c, const std::vector<Bytes>& records, std::map<std::string, std::vector<double>>& mbps) {
+  const std::size_t total = c.smoke ? (2u << 20) : (256u << 20);
+  Scratch dir(c.dir);
+  std::uint64_t written = 0;
+  {
+    fs::PosixFileSystem fs;
+    SystemClock clock;
+    Options o;
+    o.sync = parse_sync_policy("manual").value();
+    auto store = Store::open(fs, clock, dir.path.string(), o);
+    if (!store.ok()) throw std::runtime_error("verify_figures: " + store.error().to_string());
+    for (; written < total; written += records.size() * records.front().size()) {
+      if (!(*store)->append(1, records).ok()) throw std::runtime_error("verify_figures: append failed");
+    }
+    if (!(*store)->close().ok()) throw std::runtime_error("verify_figures: close failed");
+  }
+  const struct {
+    const char* name;
+    std::uint32_t threads;
+    bool mapped;
+  } modes[] = {{"cairn-verify", 1, false}, {"cairn-verify-2t", 2, false}, {"cairn-verify-2t-mapped", 2, true}};
+  for (unsigned run = 0; run < c.runs; ++run) {
+    for (std::size_t k = 0; k < std::size(modes); ++k) {
+      const auto& m = modes[(k + run) % std::size(modes)];
+      mbps[m.name].push_back(static_cast<double>(written) / verify_secs(dir.path.string(), m.threads, m.mapped) / 1e6);
+    }
+  }
+}
+
 nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
   const std::size_t total = c.smoke ? (1u << 20) : (64u << 20);
   const std::vector<Bytes> records = make_records(1024, record_bytes, 42 + record_bytes);
@@ -108,6 +159,7 @@ nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
     }
   }
   for (auto& [name, s] : stores) s->close();
+  verify_figures(c, records, mbps);
   const double bound = median(mbps["sha256"]);
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [name, v] : mbps) {
@@ -115,8 +167,11 @@ nlohmann::json read_at_size(const Config& c, std::size_t record_bytes) {
     rows.push_back({{"record_bytes", record_bytes}, {"system", name}, {"mb_per_s", m},
                     {"ratio_to_sha256", bound > 0 ? m / bound : 0}});
   }
-  std::fprintf(stderr, "read %zu B: cairn %.0f MB/s, cairn-mapped %.0f MB/s, two cores %.0f MB/s, sha256 bound %.0f MB/s (%llu)\n",
-               record_bytes, median(mbps["cairn"]), median(mbps["cairn-mapped"]), median(mbps["cairn-2cores"]), bound,
+  std::fprintf(stderr,
+               "read %zu B: cairn %.0f MB/s, cairn-mapped %.0f MB/s, two cores %.0f MB/s, verify %.0f / %.0f / %.0f MB/s "
+               "(1 thread / 2 / 2 mapped), sha256 bound %.0f MB/s (%llu)\n",
+               record_bytes, median(mbps["cairn"]), median(mbps["cairn-mapped"]), median(mbps["cairn-2cores"]),
+               median(mbps["cairn-verify"]), median(mbps["cairn-verify-2t"]), median(mbps["cairn-verify-2t-mapped"]), bound,
                static_cast<unsigned long long>(sink % 2));
   return rows;
 }

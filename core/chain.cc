@@ -41,6 +41,9 @@ ChainHasher::~ChainHasher() {
 
 ChainHash ChainHasher::next(const ChainHash& prev, std::uint64_t offset, RecordKind kind,
                             std::uint64_t timestamp_us, ByteView payload) {
+  if (memo_ != nullptr) {
+    if (const ChainHash* ahead = memo_->find(prev, offset, kind, timestamp_us, payload)) return *ahead;
+  }
   std::uint8_t fields[8 + 1 + 8];
   le::put<std::uint64_t>(fields, offset);
   fields[8] = static_cast<std::uint8_t>(kind);

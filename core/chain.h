@@ -11,6 +11,16 @@
 
 namespace cairn {
 
+// Chain hashes computed ahead of the hasher that asks for them (core/chain_ahead.h).
+class ChainMemo {
+ public:
+  virtual ~ChainMemo() = default;
+  // The hash next() would compute for exactly these inputs, if computed ahead; else null.
+  // May wait for the thread computing it.
+  virtual const ChainHash* find(const ChainHash& prev, std::uint64_t offset, RecordKind kind,
+                                std::uint64_t timestamp_us, ByteView payload) = 0;
+};
+
 // Computes chain hashes, reusing one EVP context. Not thread-safe; cheap to create.
 class ChainHasher {
  public:
@@ -21,6 +31,10 @@ class ChainHasher {
 
   ChainHash next(const ChainHash& prev, std::uint64_t offset, RecordKind kind,
                  std::uint64_t timestamp_us, ByteView payload);
+  // While set, next() returns the memo's hash when it has one for the same inputs (the
+  // same value it would compute: SHA-256 is a function of the inputs alone). null: none.
+  // REQUIRES: the memo outlives its use.
+  void use_memo(ChainMemo* memo) { memo_ = memo; }
   // Plain SHA-256 of data (benchmarks use it as the bound for verified reads).
   ChainHash sha256(ByteView data);
   // SHA-256 of the concatenation of `parts`, in order (no copy is made).
@@ -29,6 +43,7 @@ class ChainHasher {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  ChainMemo* memo_ = nullptr;
 };
 
 }  // namespace cairn

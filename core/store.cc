@@ -223,20 +223,24 @@ ScanInput Store::Impl::scan_input(const Stream& s, const Segment& seg, std::uint
 Status Store::Impl::open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
                                 std::optional<FrameReader>& out) {
   CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
-  if (options.mapped_reads && seg.sealed) {
-    if (!seg.mapping || seg.mapping->bytes().size() < size_bytes) {
-      seg.mapping.reset();
-      auto mapped = file->map(size_bytes);  // fails past the end of a cut file: pread then says where
-      if (mapped.ok()) seg.mapping = std::move(mapped).value();
-    }
-    if (seg.mapping) {
-      out.emplace(seg.mapping->bytes().first(static_cast<std::size_t>(size_bytes)), max_record_bytes, &read_buffers);
-      return {};
-    }
+  if (const fs::Mapping* m = sealed_mapping(seg, *file, size_bytes)) {
+    out.emplace(m->bytes().first(static_cast<std::size_t>(size_bytes)), max_record_bytes, &read_buffers);
+    return {};
   }
   out.emplace(*file, size_bytes, max_record_bytes, window_bytes, &read_buffers);
   return {};
 }
+
+const fs::Mapping* Store::Impl::sealed_mapping(Segment& seg, fs::File& file, std::uint64_t size_bytes) {
+  if (!options.mapped_reads || !seg.sealed) return nullptr;
+  if (!seg.mapping || seg.mapping->bytes().size() < size_bytes) {
+    seg.mapping.reset();
+    auto mapped = file.map(size_bytes);  // fails past the end of a cut file: pread then says where
+    if (mapped.ok()) seg.mapping = std::move(mapped).value();
+  }
+  return seg.mapping.get();
+}
+
 
 Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor) {
   Segment seg;

@@ -99,6 +99,15 @@ struct Options {
   // page, or another process truncating a mapped file, raises SIGBUS in the reader, a
   // fault cairn cannot turn into an error value (simfs/filesystem.h, File::map).
   bool mapped_reads = false;
+  // Threads hashing the chain during verify(), the calling thread's included. The chain
+  // is sequential, but every frame states the hash before it, so with N > 1 each segment
+  // of at most 2 x max_segment_bytes is read whole into memory (or mapped, with
+  // mapped_reads), its later frames are hashed ahead on N - 1 helper threads, and the
+  // calling thread's scan, which checks every link as with 1, takes those hashes instead
+  // of computing them (core/chain_ahead.h). All file I/O stays on the calling thread; the
+  // report is the same, finding for finding, for every N. Costs one segment of memory
+  // during verify(). In [1, 64].
+  std::uint32_t verify_threads = 1;
 };
 
 // What a finding is about.

@@ -25,6 +25,7 @@ namespace cairn {
 
 class FrameCursor;
 struct ScanResult;
+class ChainAhead;
 
 struct Segment {
   std::uint64_t base_offset = 0;
@@ -244,6 +245,17 @@ struct Store::Impl {
   Status open_reader(Stream& s, Segment& seg, std::uint64_t size_bytes, std::size_t window_bytes,
                      std::optional<FrameReader>& out);
   ReadBuffers read_buffers;  // lent to one reader at a time (open_reader)
+  // seg's mapping of at least size_bytes with Options::mapped_reads when sealed (mapped on
+  // first use), else null (also when the map fails: callers pread).
+  const fs::Mapping* sealed_mapping(Segment& seg, fs::File& file, std::uint64_t size_bytes);
+  // seg's bytes [0, size_bytes) whole, for verify() on several threads: its mapping
+  // (sealed_mapping) or read front to back into verify_buffer, `ahead` made over them
+  // first so that helpers hash behind the reads. Shorter if the file is. REQUIRES:
+  // size_bytes is bounded by the caller. Valid until the next call or segment_file().
+  // Errors: io_error naming the segment.
+  Result<ByteView> read_whole(Stream& s, Segment& seg, std::uint64_t size_bytes, std::unique_ptr<ChainAhead>& ahead);
+  std::unique_ptr<std::uint8_t[]> verify_buffer;  // read_whole's bytes, released when verify() returns
+  std::size_t verify_buffer_bytes = 0;
   // A scan of seg's bytes [0, file_size) as the store knows the segment: its anchor when
   // known, the store's limits, every offset durable (callers change what differs).
   ScanInput scan_input(const Stream& s, const Segment& seg, std::uint64_t file_size) const;

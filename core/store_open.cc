@@ -42,6 +42,7 @@ Status validate(const Options& o) {
   if (o.index_interval_bytes == 0) return bad("index_interval_bytes must be at least 1");
   if (o.recovery_point_interval_bytes == 0) return bad("recovery_point_interval_bytes must be at least 1");
   if (o.max_open_sealed_files == 0) return bad("max_open_sealed_files must be at least 1");
+  if (o.verify_threads == 0 || o.verify_threads > 64) return bad("verify_threads must be in [1, 64]");
   if (o.sync.mode == SyncMode::every && o.sync.every_records == 0 && o.sync.every_bytes == 0) {
     return bad("sync policy `every` needs a record or byte count");
   }

@@ -2,9 +2,11 @@
 // recovery uses (so both name the same byte and offset), each sealed segment against the
 // manifest, and every index sidecar entry against the frame it names.
 #include <algorithm>
+#include <memory>
 
 #include <fmt/format.h>
 
+#include "core/chain_ahead.h"
 #include "core/frame_reader.h"
 #include "core/scan.h"
 #include "core/segment_check.h"
@@ -75,6 +77,37 @@ void compare_manifest(const Stream& s, const Segment& seg, std::uint64_t file_si
 
 }  // namespace
 
+Result<ByteView> Store::Impl::read_whole(Stream& s, Segment& seg, std::uint64_t size_bytes,
+                                         std::unique_ptr<ChainAhead>& ahead) {
+  CAIRN_ASSIGN_OR_RETURN(fs::File * file, segment_file(s, seg));
+  const auto size = static_cast<std::size_t>(size_bytes);
+  if (const fs::Mapping* m = sealed_mapping(seg, *file, size_bytes)) {
+    ahead = std::make_unique<ChainAhead>(m->bytes().first(size), max_record_bytes, options.verify_threads);
+    ahead->published(size_bytes, true);
+    return m->bytes().first(size);
+  }
+  if (verify_buffer_bytes < size) {
+    // Uninitialized (the reads fill what is used). Touching fresh memory costs about half
+    // as much as hashing it on a virtualized host, once per verify() call, not per segment.
+    verify_buffer.reset(new std::uint8_t[size]);
+    verify_buffer_bytes = size;
+  }
+  ahead = std::make_unique<ChainAhead>(ByteView(verify_buffer.get(), size), max_record_bytes, options.verify_threads);
+  // In pieces, each handed to the helpers before the next is read.
+  constexpr std::size_t kPieceBytes = 1 << 20;
+  std::size_t got = 0;
+  while (got < size) {
+    const std::size_t want = std::min(kPieceBytes, size - got);
+    auto n = fs::read_full(*file, got, std::span<std::uint8_t>(verify_buffer.get() + got, want));
+    if (!n.ok()) return located(n.error().code, s, seg, got, seg.base_offset, n.error().message);
+    got += *n;
+    if (*n < want) break;  // the file is shorter
+    ahead->published(got, false);
+  }
+  ahead->published(got, true);
+  return ByteView(verify_buffer.get(), got);
+}
+
 Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
   // The leaves of records retention removed: the spine is all that holds them.
   if (!s.segments.empty()) CAIRN_TRY(check_spine_leaves(s, 0, s.first_offset(), nullptr, out.findings));
@@ -103,8 +136,19 @@ Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
     if (seg.sealed && loaded && probe.file_size == seg.recorded.size_bytes) in.expected_last_hash = seg.recorded.last_hash;
     in.collect_leaves = true;  // the spine's entries are checked against them
     std::optional<FrameReader> reader;
-    CAIRN_TRY(open_reader(s, seg, size, FrameReader::kDefaultWindowBytes, reader));
-    CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan_segment(*reader, in, hasher));
+    std::unique_ptr<ChainAhead> ahead;
+    if (options.verify_threads > 1 && size <= 2 * options.max_segment_bytes) {
+      // The whole segment in memory, its later frames hashed on helper threads meanwhile.
+      CAIRN_ASSIGN_OR_RETURN(ByteView whole, read_whole(s, seg, size, ahead));
+      in.file_size = whole.size();
+      reader.emplace(whole, max_record_bytes, &read_buffers);
+    } else {
+      CAIRN_TRY(open_reader(s, seg, size, FrameReader::kDefaultWindowBytes, reader));
+    }
+    hasher.use_memo(ahead.get());
+    Result<ScanResult> scanned = scan_segment(*reader, in, hasher);
+    hasher.use_memo(nullptr);
+    CAIRN_ASSIGN_OR_RETURN(ScanResult r, std::move(scanned));
     const std::size_t before = out.findings.size();
     out.findings.insert(out.findings.end(), hc->findings.begin(), hc->findings.end());
     out.findings.insert(out.findings.end(), r.damage.begin(), r.damage.end());
@@ -136,6 +180,14 @@ Status Store::Impl::verify_stream(Stream& s, VerifyReport& out) {
 Result<VerifyReport> Store::verify(std::optional<std::uint64_t> stream) {
   Impl& im = *impl_;
   if (im.closed) return make_error(Errc::closed, "the store is closed");
+  // verify_threads > 1 holds a segment in memory: released when verify returns.
+  struct Release {
+    Impl& im;
+    ~Release() {
+      im.verify_buffer.reset();
+      im.verify_buffer_bytes = 0;
+    }
+  } release{im};
   VerifyReport report;
   if (stream) {
     CAIRN_ASSIGN_OR_RETURN(Stream* s, im.find_stream(*stream));

@@ -138,6 +138,17 @@ std::string Oracle::check_stream_recovery(Store& store, std::uint64_t id, Oracle
   }
   // A repair that removed the first records anchored what follows afresh: the chain stops.
   if (repair_moved_first && s.chain.size() > s.first) s.chain.resize(static_cast<std::size_t>(s.first));
+  // A rebuilt manifest forgets a repair's gaps: the offsets a repair was seen to remove
+  // (or plan to) come back as missing, and the spine may hold zero leaves for them
+  // (core/store.h merkle_root): the oracle's chain stops there, as for a gap it is told.
+  if (rebuilt) {
+    for (std::uint64_t o = s.first; o < s.chain.size(); ++o) {
+      if (!s.planned_at(o) && !s.removed_at(o)) continue;
+      s.chain.resize(static_cast<std::size_t>(o));
+      REACHABLE("a rebuilt manifest forgot a repair's gap: the oracle's chain stops at it");
+      break;
+    }
+  }
   std::string why = apply_gaps(id, s, st->gaps);
   if (why.empty()) why = check_losses(id, s, next, store.recovery_report());
   if (!why.empty()) return why;

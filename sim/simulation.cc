@@ -69,6 +69,7 @@ World::World(const SeedOptions& o)
   store_options_.full_scan_on_open = swarm_.full_scan_on_open;
   store_options_.compression = static_cast<Compression>(*codec::parse(swarm_.compression));
   store_options_.mapped_reads = swarm_.mapped_reads;
+  store_options_.verify_threads = swarm_.verify_threads;
   store_options_.recovery_point_interval_bytes = swarm_.recovery_point_interval_bytes;
   store_options_.max_record_bytes = std::max<std::uint32_t>(swarm_.record_bytes_max, 1);
 }

@@ -116,6 +116,7 @@ std::vector<Field> workload_fields() {
             }},
       flag("mapped_reads", &Swarm::mapped_reads, "read sealed segments through File::map"),
       num("pipelined_ppm", &Swarm::pipelined_ppm, 0, kPpm, "share of appends made with append_pipelined"),
+      num("verify_threads", &Swarm::verify_threads, 1, 64, "threads hashing during verify() (not drawn: 1 unless set)"),
       num("write_interval_us", &Swarm::write_interval_us, 1, kUsMax, "mean interval of a stream's appends"),
       num("read_interval_us", &Swarm::read_interval_us, 1, kUsMax, "mean interval of a stream's reads"),
       num("checkpoint_interval_us", &Swarm::checkpoint_interval_us, 1, kUsMax, "mean interval of explicit checkpoints"),

@@ -69,6 +69,9 @@ struct Swarm {
   std::string compression = "none";
   // Sealed segments read through File::map (Options::mapped_reads).
   bool mapped_reads = false;
+  // Threads hashing during verify() (Options::verify_threads). Not drawn (every seed's
+  // draws stay as they were): `--set verify_threads=2` runs a sweep with helper threads.
+  std::uint32_t verify_threads = 1;
   // Share of appends made with Store::append_pipelined (a sync in flight while the next
   // batch is written); the writer waits for them now and then (wait_durable).
   std::uint32_t pipelined_ppm = 0;

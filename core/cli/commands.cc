@@ -146,6 +146,7 @@ Result<std::unique_ptr<Store>> open_store(fs::FileSystem& fs, Clock& clock, cons
   o.max_record_bytes = a.max_record_bytes;
   if (auto c = codec::parse(a.compression)) o.compression = static_cast<Compression>(*c);
   o.mapped_reads = a.mapped;
+  o.verify_threads = a.verify_threads;
   CAIRN_ASSIGN_OR_RETURN(o.sync, parse_sync_policy(a.sync));
   auto store = Store::open(fs, clock, a.dir, o);
   if (store.ok() && !quiet) {

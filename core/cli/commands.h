@@ -32,6 +32,7 @@ struct Args {
   std::uint32_t max_record_bytes = 1u << 20;
   std::string compression = "none";  // append: none | lz4 | zstd
   bool mapped = false;               // read, verify: Options::mapped_reads
+  std::uint32_t verify_threads = 1;  // verify: Options::verify_threads
   bool pipelined = false;            // append: Store::append_pipelined, waited for at the end
   // root / prove / check-proof
   std::uint64_t size = 0;  // tree size (default: the stream's next offset)

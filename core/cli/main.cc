@@ -4,7 +4,7 @@
 //                [--pipelined]
 //                [--compression none|lz4|zstd]
 //   cairn read   --dir D --stream S [--from N] [--limit K] [--json | --length-prefixed] [--mapped]
-//   cairn verify --dir D [--stream S] [--json] [--mapped]
+//   cairn verify --dir D [--stream S] [--json] [--mapped] [--threads N]
 //   cairn stat   --dir D [--json]
 //   cairn purge  --dir D [--stream S] (--older-than DURATION | --max-bytes N)
 //   cairn repair --dir D --stream S (--dry-run | --yes)
@@ -15,6 +15,9 @@
 // One writer at a time (append, purge, repair lock the store); stat, verify, read and
 // `repair --dry-run` open it read-only and change nothing. Exit status: 0 success
 // (verify: no damage), 1 an error or damage found, 2 usage.
+#include <algorithm>
+#include <thread>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -84,6 +87,10 @@ Commands define(CLI::App& app, Args& a) {
   common(c.verify, a, false, true);
   c.verify->add_flag("--json", a.json, "JSON report");
   c.verify->add_flag("--mapped", a.mapped, kMappedHelp);
+  // Default: one per core, at most 8 (Options::verify_threads; the report is the same for any N).
+  a.verify_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  c.verify->add_option("--threads", a.verify_threads, "threads hashing sealed segments (default: one per core, at most 8)")
+      ->check(CLI::Range(1u, 64u));
   c.stat = app.add_subcommand("stat", "per-stream offsets, segments and sizes (read-only)");
   common(c.stat, a, false, false);
   c.stat->add_flag("--json", a.json, "JSON report");

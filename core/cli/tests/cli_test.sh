@@ -109,6 +109,12 @@ byte=$(echo "$where" | awk '{print $4}')
 [ "$(grep -c "file $(basename "$seg") byte $byte " "$work/damaged.txt")" -eq 1 ] || fail "verify printed the finding more than once"
 grep -q "byte $byte" "$work/read-err.txt" || fail "read named another byte than verify ($where): $(cat "$work/read-err.txt")"
 [ "$(snapshot "$work/damaged")" = "$before" ] || fail "verify or read changed a damaged store"
+# The report is the same on one thread as on three (--threads: helper threads hash sealed segments).
+expect_rc 1 "$work/damaged-1.txt" "$cairn" verify --dir "$work/damaged" --threads 1
+expect_rc 1 "$work/damaged-3.txt" "$cairn" verify --dir "$work/damaged" --threads 3
+cmp -s "$work/damaged-1.txt" "$work/damaged-3.txt" || fail "verify --threads 3 reported otherwise than --threads 1"
+cmp -s "$work/damaged-1.txt" "$work/damaged.txt" || fail "verify --threads 1 reported otherwise than the default"
+expect_rc 2 /dev/null "$cairn" verify --dir "$work/damaged" --threads 0
 expect_rc 2 "$work/repair-usage.txt" "$cairn" repair --dir "$work/damaged" --stream 1
 expect_rc 0 "$work/dry.txt" "$cairn" repair --dir "$work/damaged" --stream 1 --dry-run
 grep -q "repair would" "$work/dry.txt" || fail "repair --dry-run did not preview"
