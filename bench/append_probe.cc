@@ -1,16 +1,18 @@
 // cairn-append-probe: the append path alone, for before/after comparisons of the core
 // (bench/compare_append.py runs two builds of it in ABBA order).
 //
-//   cairn-append-probe RECORD_BYTES BATCH COMMITS DIR
+//   cairn-append-probe RECORD_BYTES BATCH COMMITS DIR [--pipelined]
 //
 // Opens a fresh store in DIR (sync=always), creates stream 1 with one batch, then times
 // COMMITS batches of BATCH records of RECORD_BYTES bytes and prints records/s of that
 // loop on stdout. The first commit of a stream (its creation) is timed apart and printed
-// on stderr in microseconds. Exit status 0, or 1 when an append fails.
+// on stderr in microseconds. --pipelined: the loop uses append_pipelined and waits for the
+// last batch's durability before the clock stops. Exit status 0, or 1 when an append fails.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "core/store.h"
 #include "simfs/posix_clock.h"
@@ -19,8 +21,9 @@
 int main(int argc, char** argv) {
   using namespace cairn;
   using Wall = std::chrono::steady_clock;
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: cairn-append-probe RECORD_BYTES BATCH COMMITS DIR\n");
+  const bool pipelined = argc == 6 && std::string(argv[5]) == "--pipelined";
+  if (argc != 5 && !pipelined) {
+    std::fprintf(stderr, "usage: cairn-append-probe RECORD_BYTES BATCH COMMITS DIR [--pipelined]\n");
     return 2;
   }
   const std::size_t size = std::strtoull(argv[1], nullptr, 10);
@@ -39,9 +42,13 @@ int main(int argc, char** argv) {
   if (!store->append(1, records).ok()) return 1;
   const double first_us = std::chrono::duration<double, std::micro>(Wall::now() - t).count();
   t = Wall::now();
+  std::uint64_t last = 0;
   for (std::size_t c = 0; c < commits; ++c) {
-    if (!store->append(1, records).ok()) return 1;
+    auto r = pipelined ? store->append_pipelined(1, records) : store->append(1, records);
+    if (!r.ok()) return 1;
+    last = r->last_offset;
   }
+  if (pipelined && !store->wait_durable(1, last).ok()) return 1;
   const double secs = std::chrono::duration<double>(Wall::now() - t).count();
   (void)store->close();
   std::printf("%.0f\n", static_cast<double>(commits * batch) / secs);

@@ -132,8 +132,12 @@ nlohmann::json bench_recovery(const Config& c) {
   // The logs were written without fsync: let the kernel write them back before timing
   // opens, or an open's fsync waits behind the writeback of up to 1.3 GiB of other logs.
   ::sync();
+  // An open's time is mostly the copy and fdatasync of the active segment (RECOVERY.md
+  // A7), whose latency on a shared virtual disk varies by 2x from one open to the next:
+  // three times the runs of the other figures (an open takes tens of milliseconds).
+  const unsigned runs = 3 * c.runs;
   std::map<std::uint64_t, std::vector<double>> ms;
-  for (unsigned run = 0; run < c.runs; ++run) {
+  for (unsigned run = 0; run < runs; ++run) {
     for (std::size_t k = 0; k < sizes_mib.size(); ++k) {
       const std::size_t i = (k + run) % sizes_mib.size();
       {  // a torn tail: half a frame of garbage after the last complete batch

@@ -123,6 +123,9 @@ std::string markdown(const nlohmann::json& j) {
     md += fmt::format("| {} MiB | {:.1f} | {:.2f} |\n", r["log_mib"].get<std::uint64_t>(), r["open_ms"].get<double>(),
                       r["ratio_to_smallest"].get<double>());
   }
+  md += "\nEvery log has the same half-full active segment after whole sealed ones (16 MiB segments); an open's time is "
+        "mostly that segment's copy and fdatasync (core/RECOVERY.md A7), which varies by 2x from one open to the next on "
+        "a shared virtual disk: medians of three times the runs of the other figures.\n";
   const auto& s = j["simulator"];
   md += fmt::format("\n![recovery](recovery.svg)\n\n## Simulator\n\n{:.1f} seeds/s per core ({:.2f} × the 100 seeds/s target), {:.0f} simulated filesystem operations/s, simulated time {:.1f} × wall time.\n\n![simulator](simulator.svg)\n",
                     s["seeds_per_s_per_core"].get<double>(), s["ratio_to_target_100"].get<double>(),

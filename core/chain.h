@@ -1,4 +1,4 @@
-// The SHA-256 hash chain (OpenSSL 3 EVP, FIPS 180-4 SHA-256):
+// The SHA-256 hash chain (FIPS 180-4 SHA-256 by OpenSSL; core/chain.cc says which calls):
 //   h(n) = SHA-256(h(n-1) || offset u64 LE || kind u8 || timestamp_us u64 LE || payload)
 // with h(-1) = 32 zero bytes. The chain runs across segments and checkpoints.
 #pragma once
@@ -41,6 +41,8 @@ class ChainHasher {
   ChainHash sha256(std::initializer_list<ByteView> parts);
 
  private:
+  ChainHash digest(std::initializer_list<ByteView> parts);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   ChainMemo* memo_ = nullptr;
