@@ -79,6 +79,8 @@ constexpr PlantedBug kPlantedBugs[] = {
      "a repair's header rewrite that failed part-way left the stream's view (and its durable offset) in use"},
     {Canary::spine_entry_trusted, "spine-entry-trusted", true,
      "a spine file found at open trusted to have a durable directory entry before a purge (fsyncgate for entries)"},
+    {Canary::last_piece_kept, "last-piece-kept", true,
+     "after a lost manifest, a repair's piece left as the last segment file kept as the active segment beside its original"},
 };
 
 }  // namespace

@@ -65,6 +65,7 @@ enum class Canary : std::uint8_t {
   spine_header_trusted,
   repair_partial_header_kept,
   spine_entry_trusted,
+  last_piece_kept,
 };
 
 // One planted bug: its name (for --canary), whether it is one of the first ten canaries

@@ -279,6 +279,82 @@ SegmentLink StreamRecovery::link_before(std::uint64_t base) const {
   return link;
 }
 
+// The next offset after a planned segment's records: the manifest's, or a read-only scan's.
+Result<std::uint64_t> StreamRecovery::planned_next_offset(const PlannedSegment& p) {
+  if (p.listed) return p.listed->next_offset;
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
+                         im_.fs.open(fs::join_path(s_.dir, p.name), fs::OpenOptions{.read_only = true}));
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t size, file->size());
+  Segment seg;
+  seg.base_offset = p.base;
+  seg.name = p.name;
+  CAIRN_ASSIGN_OR_RETURN(ScanResult r, scan(seg, *file, size, UINT64_MAX));
+  return r.next_offset;
+}
+
+// I9 for the last file: after M3, a repair's piece whose new active segment never became
+// durable is the last file, and the original before it holds every offset it holds. It is
+// left unread like any I9 file, and the original is the active segment again, not the
+// piece beside it (seed 27326: both were kept, and the next repair wrote a manifest whose
+// segments overlap). `before` is the loaded segment before `last`; reads `last` only when
+// it starts inside `before`. Returns the finding, if so.
+Result<std::optional<Finding>> StreamRecovery::last_piece(const Segment& before, const PlannedSegment& last) {
+  if (!last.present || last.listed || last.base >= before.next_offset || canary_on(Canary::last_piece_kept)) {
+    return std::optional<Finding>();  // planted bug when on: the piece is kept
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t last_next, planned_next_offset(last));
+  if (last_next > before.next_offset) return std::optional<Finding>();
+  REACHABLE("recovery set aside a repair's piece left as the last segment file");
+  return std::optional<Finding>(Finding{
+      s_.id, last.name, 0, last.base, last_next,
+      fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` sets it aside)",
+                  last.base, last_next - 1)});
+}
+
+// A present planned segment, loaded as a sealed one or (last) as the active one.
+Result<Segment> StreamRecovery::load_present(const PlannedSegment& p, bool last) {
+  Segment seg;
+  seg.base_offset = p.base;
+  seg.name = p.name;
+  seg.next_offset = p.base;
+  const bool writable_active = last && !im_.read_only();
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
+                         im_.fs.open(fs::join_path(s_.dir, p.name), fs::OpenOptions{.read_only = !writable_active}));
+  CAIRN_ASSIGN_OR_RETURN(SegmentProbe probe, probe_segment(*file));
+  if (files_.cut_to.count(p.base)) probe.file_size = std::min(probe.file_size, files_.cut_to[p.base]);
+  CAIRN_ASSIGN_OR_RETURN(HeaderCheck hc, check_segment_header(probe.head, s_.id, p.name, p.base, link_before(p.base)));
+  seg.anchor_known = hc.anchor.has_value();
+  seg.anchor = hc.anchor.value_or(ChainHash{});
+  seg.damage = hc.findings;
+  if (!last) {
+    CAIRN_TRY(load_sealed(p, seg, *file, probe));
+  } else {
+    seg.file = std::move(file);
+    CAIRN_TRY(load_active(p, seg, probe));
+    // H2 for the active segment (its torn tail cut as always): appending would continue
+    // a chain from an anchor nobody can vouch for, in a file unreadable by the header's
+    // rules: repair first.
+    if (!hc.header_ok && listed_ != nullptr) block(hc.findings.front());
+  }
+  return seg;
+}
+
+// A loaded segment joins the stream with its findings, unless (I9) every offset it holds
+// the segment before it holds too (after M3, a repair's piece beside the original whose
+// cut went with the lost manifest): then it is reported and not read.
+void StreamRecovery::keep(Segment seg, bool last) {
+  if (!last && !s_.segments.empty() && seg.base_offset < s_.segments.back().next_offset &&
+      seg.next_offset <= s_.segments.back().next_offset) {
+    add_finding(Finding{s_.id, seg.name, 0, seg.base_offset, seg.next_offset,
+                        fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` "
+                                    "sets it aside)",
+                                    seg.base_offset, seg.next_offset - 1)});
+    return;
+  }
+  for (const Finding& f : seg.damage) add_finding(f);
+  s_.segments.push_back(std::move(seg));
+}
+
 Status StreamRecovery::load_all() {
   for (std::size_t i = 0; i < plan_.size(); ++i) {
     const PlannedSegment& p = plan_[i];
@@ -287,41 +363,18 @@ Status StreamRecovery::load_all() {
       CAIRN_TRY(load_missing(p));
       continue;
     }
-    Segment seg;
-    seg.base_offset = p.base;
-    seg.name = p.name;
-    seg.next_offset = p.base;
-    const bool writable_active = last && !im_.read_only();
-    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
-                           im_.fs.open(fs::join_path(s_.dir, p.name), fs::OpenOptions{.read_only = !writable_active}));
-    CAIRN_ASSIGN_OR_RETURN(SegmentProbe probe, probe_segment(*file));
-    if (files_.cut_to.count(p.base)) probe.file_size = std::min(probe.file_size, files_.cut_to[p.base]);
-    CAIRN_ASSIGN_OR_RETURN(HeaderCheck hc, check_segment_header(probe.head, s_.id, p.name, p.base, link_before(p.base)));
-    seg.anchor_known = hc.anchor.has_value();
-    seg.anchor = hc.anchor.value_or(ChainHash{});
-    seg.damage = hc.findings;
-    if (!last) {
-      CAIRN_TRY(load_sealed(p, seg, *file, probe));
-    } else {
-      seg.file = std::move(file);
-      CAIRN_TRY(load_active(p, seg, probe));
-      // H2 for the active segment (its torn tail cut as always): appending would continue
-      // a chain from an anchor nobody can vouch for, in a file unreadable by the header's
-      // rules: repair first.
-      if (!hc.header_ok && listed_ != nullptr) block(hc.findings.front());
+    CAIRN_ASSIGN_OR_RETURN(Segment seg, load_present(p, last));
+    if (i + 2 == plan_.size()) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<Finding> piece, last_piece(seg, plan_[i + 1]));
+      if (piece) {
+        seg = Segment{};  // its read-only handle closed: loaded again as the active segment
+        CAIRN_ASSIGN_OR_RETURN(seg, load_present(p, true));
+        keep(std::move(seg), true);
+        add_finding(*piece);
+        break;
+      }
     }
-    if (!last && !s_.segments.empty() && seg.base_offset < s_.segments.back().next_offset &&
-        seg.next_offset <= s_.segments.back().next_offset) {
-      // I9: every offset it holds the segment before it holds too (after M3, a repair's
-      // piece beside the original whose cut went with the lost manifest): not read.
-      add_finding(Finding{s_.id, seg.name, 0, seg.base_offset, seg.next_offset,
-                          fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` "
-                                      "sets it aside)",
-                                      seg.base_offset, seg.next_offset - 1)});
-      continue;
-    }
-    for (const Finding& f : seg.damage) add_finding(f);
-    s_.segments.push_back(std::move(seg));
+    keep(std::move(seg), last);
   }
   return {};
 }

@@ -60,6 +60,10 @@ class StreamRecovery {
   Status plan_extras(const std::vector<std::uint64_t>& extras);
   Status plan_from_disk();
   Status load_all();
+  Result<std::uint64_t> planned_next_offset(const PlannedSegment& p);
+  Result<std::optional<Finding>> last_piece(const Segment& before, const PlannedSegment& last);
+  Result<Segment> load_present(const PlannedSegment& p, bool last);
+  void keep(Segment seg, bool last);
   Status finish();
   Status remove_file(const std::string& name, const std::string& why);
   void add_finding(Finding f);

@@ -476,3 +476,40 @@ TEST_CASE("I9: a segment file the manifest does not list is reported, not read; 
   REQUIRE(s->close().ok());
   CHECK(env.open()->recovery_report().clean());
 }
+
+// A repair's piece of the active segment, as `seg-<base>.log` beside its original, with
+// the manifest that committed the cut lost (M3) and the new active segment with it.
+TEST_CASE("I9 after M3: a repair's piece left as the last segment file is set aside; the original is active again") {
+  RecoveryEnv env;
+  env.fill_closed(1, 200);
+  auto bases = env.bases(1);
+  REQUIRE(bases.size() >= 2);
+  const std::uint64_t active = bases.back();
+  const Bytes original = env.read(env.seg(1, active));
+  // The piece: the active segment's frames from its third record on, under a header of its own.
+  std::size_t pos = format::kSegmentHeaderBytes;
+  for (int k = 0; k < 2; ++k) pos += format::decode_frame(ByteView(original).subspan(pos), 1u << 20).frame_bytes;
+  const format::FrameDecode third = format::decode_frame(ByteView(original).subspan(pos), 1u << 20);
+  REQUIRE(third.status == format::FrameStatus::ok);
+  const std::uint64_t piece_base = third.header.offset;
+  Bytes piece;
+  format::encode_segment_header({1, piece_base, third.header.prev_hash}, piece);
+  piece.insert(piece.end(), original.begin() + static_cast<std::ptrdiff_t>(pos), original.end());
+  env.write(env.seg(1, piece_base), piece);
+  env.remove(env.dir + "/MANIFEST");
+  auto s = env.open();
+  const auto& damage = s->recovery_report().damage;
+  CHECK(std::any_of(damage.begin(), damage.end(), [&](const Finding& f) {
+    return f.segment == format::segment_file_name(piece_base) && f.what.find("overlaps") != std::string::npos;
+  }));
+  CHECK(s->stats(1)->next_offset == 200);
+  env.append(*s, 1, 200, 3);  // the original takes the appends
+  CHECK(s->read(1, 198, 1 << 30)->size() == 5);
+  auto r = s->repair(1);
+  REQUIRE(r.ok());
+  CHECK(env.exists(env.seg(1, piece_base) + ".removed-at-0"));
+  REQUIRE(s->close().ok());
+  auto again = env.open();
+  CHECK(again->recovery_report().clean());
+  CHECK(again->read(1, 0, 1 << 30)->size() == 203);
+}
