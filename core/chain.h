@@ -21,7 +21,7 @@ class ChainMemo {
                                 std::uint64_t timestamp_us, ByteView payload) = 0;
 };
 
-// Computes chain hashes, reusing one EVP context. Not thread-safe; cheap to create.
+// Computes chain hashes (with EVP: one context, reused). Not thread-safe; cheap to create.
 class ChainHasher {
  public:
   ChainHasher();

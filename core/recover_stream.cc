@@ -279,9 +279,8 @@ SegmentLink StreamRecovery::link_before(std::uint64_t base) const {
   return link;
 }
 
-// The next offset after a planned segment's records: the manifest's, or a read-only scan's.
-Result<std::uint64_t> StreamRecovery::planned_next_offset(const PlannedSegment& p) {
-  if (p.listed) return p.listed->next_offset;
+// The next offset after the records of a segment file, by a read-only scan.
+Result<std::uint64_t> StreamRecovery::scanned_next_offset(const PlannedSegment& p) {
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<fs::File> file,
                          im_.fs.open(fs::join_path(s_.dir, p.name), fs::OpenOptions{.read_only = true}));
   CAIRN_ASSIGN_OR_RETURN(std::uint64_t size, file->size());
@@ -302,13 +301,17 @@ Result<std::optional<Finding>> StreamRecovery::last_piece(const Segment& before,
   if (!last.present || last.listed || last.base >= before.next_offset || canary_on(Canary::last_piece_kept)) {
     return std::optional<Finding>();  // planted bug when on: the piece is kept
   }
-  CAIRN_ASSIGN_OR_RETURN(std::uint64_t last_next, planned_next_offset(last));
+  CAIRN_ASSIGN_OR_RETURN(std::uint64_t last_next, scanned_next_offset(last));
   if (last_next > before.next_offset) return std::optional<Finding>();
   REACHABLE("recovery set aside a repair's piece left as the last segment file");
-  return std::optional<Finding>(Finding{
-      s_.id, last.name, 0, last.base, last_next,
-      fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` sets it aside)",
-                  last.base, last_next - 1)});
+  return std::optional<Finding>(overlap_finding(last.name, last.base, last_next));
+}
+
+// I9's finding: a segment file whose offsets [base, next) the segment before it holds.
+Finding StreamRecovery::overlap_finding(const std::string& name, std::uint64_t base, std::uint64_t next) const {
+  return Finding{s_.id, name, 0, base, next,
+                 fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` sets it aside)",
+                             base, next - 1)};
 }
 
 // A present planned segment, loaded as a sealed one or (last) as the active one.
@@ -345,10 +348,7 @@ Result<Segment> StreamRecovery::load_present(const PlannedSegment& p, bool last)
 void StreamRecovery::keep(Segment seg, bool last) {
   if (!last && !s_.segments.empty() && seg.base_offset < s_.segments.back().next_offset &&
       seg.next_offset <= s_.segments.back().next_offset) {
-    add_finding(Finding{s_.id, seg.name, 0, seg.base_offset, seg.next_offset,
-                        fmt::format("segment overlaps offsets {}..{} of the previous one: not read (`cairn repair` "
-                                    "sets it aside)",
-                                    seg.base_offset, seg.next_offset - 1)});
+    add_finding(overlap_finding(seg.name, seg.base_offset, seg.next_offset));
     return;
   }
   for (const Finding& f : seg.damage) add_finding(f);

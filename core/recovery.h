@@ -60,7 +60,8 @@ class StreamRecovery {
   Status plan_extras(const std::vector<std::uint64_t>& extras);
   Status plan_from_disk();
   Status load_all();
-  Result<std::uint64_t> planned_next_offset(const PlannedSegment& p);
+  Result<std::uint64_t> scanned_next_offset(const PlannedSegment& p);
+  Finding overlap_finding(const std::string& name, std::uint64_t base, std::uint64_t next) const;
   Result<std::optional<Finding>> last_piece(const Segment& before, const PlannedSegment& last);
   Result<Segment> load_present(const PlannedSegment& p, bool last);
   void keep(Segment seg, bool last);

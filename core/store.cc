@@ -241,7 +241,6 @@ const fs::Mapping* Store::Impl::sealed_mapping(Segment& seg, fs::File& file, std
   return seg.mapping.get();
 }
 
-
 Status Store::Impl::create_segment(Stream& s, std::uint64_t base_offset, const ChainHash& anchor) {
   Segment seg;
   seg.base_offset = base_offset;
